@@ -1,0 +1,41 @@
+"""adjoint: symbolic reverse-mode automatic differentiation on NumPy.
+
+Every adjoint is a new graph node, so differentiating a gradient is just more
+reverse mode: second and higher derivatives come for free and can be checked
+exactly against sympy.
+
+>>> import adjoint as ad
+>>> x = ad.Tensor(0.5, name="x")
+>>> y = ad.exp(x) * x
+>>> y.backward()
+>>> g = x.grad            # dy/dx, itself a graph node
+>>> g.backward()
+>>> round(float(x.grad), 6)   # d2y/dx2 = e^x (x + 2)
+4.121803
+
+The design is CMU needle's (``Value``/``Op``/``TensorOp``/``Tensor``); code
+written against needle's homework API runs with ``import adjoint as ndl``.
+Modules: :mod:`adjoint.autograd` (the engine), :mod:`adjoint.ops` (every op,
+each a class with ``compute`` above ``gradient``), :mod:`adjoint.init`,
+:mod:`adjoint.numerical` (``gradcheck``).
+"""
+
+from adjoint import autograd, init, ops
+from adjoint.autograd import (
+    Op,
+    Tensor,
+    TensorOp,
+    Value,
+    compute_gradient_of_variables,
+    enable_grad,
+    find_topo_sort,
+    is_grad_enabled,
+    lazy_mode,
+    no_grad,
+    set_lazy_mode,
+)
+from adjoint.init import cpu, default_device
+from adjoint.numerical import gradcheck
+from adjoint.ops import *
+
+__version__ = "0.1.0"

@@ -1,0 +1,827 @@
+"""The engine: graph nodes, eager or lazy evaluation, and reverse-mode differentiation.
+
+The design is CMU needle's (Deep Learning Systems, homework 1):
+
+* :class:`Value` is a node of the computational graph: ``op``, ``inputs``,
+  ``cached_data`` (a NumPy array, or ``None`` while not yet computed) and
+  ``requires_grad``.
+* :class:`Op` declares ``compute(*arrays) -> array`` and
+  ``gradient(out_grad, node) -> tuple of Values``. ``gradient`` is written only
+  with Tensor operations, so every adjoint is itself a graph node and can be
+  differentiated again: higher-order derivatives cost no extra machinery.
+* :func:`compute_gradient_of_variables` walks the graph in reverse topological
+  order, sums each node's partial adjoints with Tensor additions and stores the
+  result in ``.grad`` of the leaves (and of nodes marked with ``retain_grad()``).
+
+Every walk over a graph (sorting, realizing, differentiating) uses an explicit
+stack, so graphs far deeper than Python's recursion limit work.
+
+Lazy mode: while :data:`LAZY_MODE` is true, :meth:`Value.make_from_op` only
+records the node, with its shape and dtype inferred from its inputs; the data
+is computed when something asks for it. Eager mode (the default) computes each
+node as it is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+#: When true, ``make_from_op`` records nodes without computing them. needle's
+#: name; a plain assignment ``adjoint.autograd.LAZY_MODE = True`` works.
+LAZY_MODE = False
+
+
+class _ThreadState(threading.local):
+    """Per-thread switches: ``no_grad`` (as in PyTorch, each thread has its own)."""
+
+    grad_enabled = True
+
+
+_state = _ThreadState()
+
+#: Observers of node creation and evaluation (see :func:`add_observer`). The hot
+#: paths test this list once; when it is empty they pay nothing else.
+_observers: list[Any] = []
+
+#: While a ``gradient()`` call runs inside the backward walk: the derivative
+#: order being built and the forward op whose rule is running. Every node made
+#: meanwhile is tagged with it (the census of gradient graphs).
+_grad_tag: tuple[int, Op] | None = None
+
+
+# --------------------------------------------------------------------------- ops
+
+
+class Op:
+    """An operator: ``compute`` on NumPy arrays, ``gradient`` on Tensors.
+
+    Subclasses set ``__call__`` (see :class:`TensorOp`) and may refine
+    :meth:`infer_shape` / :meth:`infer_dtype`, which let lazy mode know a node's
+    shape and dtype without computing it.
+    """
+
+    def __call__(self, *args: Value) -> Value:
+        raise NotImplementedError()
+
+    def compute(self, *args: np.ndarray) -> np.ndarray:
+        """Compute the output array from the input arrays (NumPy in, NumPy out)."""
+        raise NotImplementedError()
+
+    def gradient(self, out_grad: Value, node: Value) -> Value | tuple[Value, ...]:
+        """Partial adjoints of ``node``'s inputs given the adjoint ``out_grad`` of ``node``.
+
+        Written with Tensor operations only, so the result is a graph node that
+        can be differentiated again. Returns one Value per input, in order (a
+        single Value is accepted for one-input ops).
+        """
+        raise NotImplementedError()
+
+    def gradient_as_tuple(self, out_grad: Value, node: Value) -> tuple[Value, ...]:
+        """``gradient`` as a tuple, one adjoint per input (needle's helper)."""
+        output = self.gradient(out_grad, node)
+        if isinstance(output, tuple):
+            return output
+        if isinstance(output, list):
+            return tuple(output)
+        return (output,)
+
+    def infer_shape(self, *shapes: tuple[int, ...]) -> tuple[int, ...] | None:
+        """Output shape from input shapes, or ``None`` if only computing can tell."""
+        return None
+
+    def infer_dtype(self, *dtypes: np.dtype) -> np.dtype:
+        """Output dtype from input dtypes (NumPy's promotion by default)."""
+        return np.result_type(*dtypes)
+
+    @property
+    def name(self) -> str:
+        """The op's class name, used in error messages, drawings and censuses."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        attrs = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({attrs})"
+
+
+class TensorOp(Op):
+    """An op whose output is a :class:`Tensor`."""
+
+    def __call__(self, *args: Value) -> Tensor:
+        return Tensor.make_from_op(self, args)
+
+
+# ------------------------------------------------------------------------- nodes
+
+
+class Value:
+    """A node of the computational graph.
+
+    ``op`` is ``None`` for leaves (data given by the user, or constants).
+    ``cached_data`` is the node's NumPy array, or ``None`` while a lazy node has
+    not been computed. ``requires_grad`` says whether adjoints flow to it.
+    """
+
+    __slots__ = (
+        "op",
+        "inputs",
+        "cached_data",
+        "requires_grad",
+        "grad",
+        "name",
+        "_meta",
+        "_retain",
+        "_tag",
+        "_site",
+        "__weakref__",
+    )
+
+    op: Op | None
+    inputs: tuple[Value, ...]
+    cached_data: np.ndarray | None
+    requires_grad: bool
+
+    def _init(
+        self,
+        op: Op | None,
+        inputs: tuple[Value, ...],
+        *,
+        cached_data: np.ndarray | None = None,
+        requires_grad: bool | None = None,
+        name: str | None = None,
+    ) -> None:
+        if requires_grad is None:
+            requires_grad = _state.grad_enabled and any(x.requires_grad for x in inputs)
+        self.op = op
+        self.inputs = inputs
+        self.cached_data = cached_data
+        self.requires_grad = requires_grad
+        self.grad = None
+        self.name = name
+        self._meta = None
+        self._retain = False
+        self._tag = _grad_tag
+        self._site = None
+
+    def realize_cached_data(self) -> np.ndarray:
+        """The node's data, computing it (and whatever it needs) if not yet done."""
+        data = self.cached_data
+        if data is None:
+            _realize(self)
+            data = self.cached_data
+        return data
+
+    def is_leaf(self) -> bool:
+        """True for nodes made from data rather than by an op."""
+        return self.op is None
+
+    @classmethod
+    def make_const(cls, data: Any, *, requires_grad: bool = False) -> Value:
+        """A leaf holding ``data`` as it is (no copy, no dtype conversion)."""
+        value = cls.__new__(cls)
+        value._init(None, (), cached_data=data, requires_grad=requires_grad)
+        return value
+
+    @classmethod
+    def make_from_op(cls, op: Op, inputs: Iterable[Value]) -> Value:
+        """The node ``op(*inputs)``: computed now in eager mode, recorded in lazy mode.
+
+        In eager mode a node that needs no gradient is cut from the graph at
+        once (it becomes a constant leaf), as in needle: nothing will ever
+        differentiate through it, so keeping its inputs alive would only cost
+        memory.
+        """
+        value = cls.__new__(cls)
+        inputs = tuple(inputs)
+        value._init(op, inputs)
+        if _observers:
+            for observer in _observers:
+                observer.created(value)
+        if LAZY_MODE:
+            value._meta = _infer_meta(op, inputs)
+            return value
+        value.cached_data = _compute(value)
+        if not value.requires_grad:
+            value.op = None
+            value.inputs = ()
+        return value
+
+    # Shape and dtype: from the data when there is data, else from inference.
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the node's data (inferred without computing in lazy mode)."""
+        data = self.cached_data
+        if data is not None:
+            return data.shape
+        meta = self._meta
+        if meta is not None and meta[0] is not None:
+            return meta[0]
+        return self.realize_cached_data().shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the node's data (inferred without computing in lazy mode)."""
+        data = self.cached_data
+        if data is not None:
+            return data.dtype
+        meta = self._meta
+        if meta is not None and meta[1] is not None:
+            return meta[1]
+        return self.realize_cached_data().dtype
+
+
+def _infer_meta(op: Op, inputs: tuple[Value, ...]) -> tuple[tuple | None, np.dtype | None]:
+    """Shape and dtype of ``op(*inputs)`` from the inputs' own, without computing."""
+    shapes = []
+    dtypes = []
+    for x in inputs:
+        data = x.cached_data
+        if data is not None:
+            shapes.append(data.shape)
+            dtypes.append(data.dtype)
+        else:
+            shapes.append(x.shape)
+            dtypes.append(x.dtype)
+    try:
+        dtype = op.infer_dtype(*dtypes)
+    except (TypeError, ValueError):
+        dtype = None
+    return op.infer_shape(*shapes), dtype
+
+
+def _compute(node: Value) -> np.ndarray:
+    """Run ``node.op.compute`` on its inputs' data, which must all be realized."""
+    arrays = [x.cached_data for x in node.inputs]
+    if not _observers:
+        result = node.op.compute(*arrays)
+        # NumPy gives scalars for 0-d results; cached data is always an ndarray.
+        return result if type(result) is np.ndarray else np.asarray(result)
+    start = time.perf_counter()
+    result = node.op.compute(*arrays)
+    if type(result) is not np.ndarray:
+        result = np.asarray(result)
+    seconds = time.perf_counter() - start
+    for observer in _observers:
+        observer.computed(node, result, seconds)
+    return result
+
+
+def _realize(root: Value) -> None:
+    """Compute ``root`` and every unrealized node it needs, each once, inputs first.
+
+    An explicit stack replaces recursion, so a lazy chain 100,000 nodes deep
+    realizes at Python's default recursion limit. Inputs are computed in their
+    order (left before right), as a recursive evaluator would.
+    """
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if node.cached_data is not None:
+            stack.pop()
+            continue
+        pending = [x for x in node.inputs if x.cached_data is None]
+        if pending:
+            stack.extend(reversed(pending))
+            continue
+        if node.op is None:
+            raise ValueError("cannot realize a leaf that holds no data")
+        node.cached_data = _compute(node)
+        stack.pop()
+
+
+def add_observer(observer: Any) -> None:
+    """Register an object with ``created(node)`` and ``computed(node, data, seconds)``.
+
+    Used by evaluation tracing and anomaly detection; while no observer is
+    registered, node creation and evaluation pay nothing for the mechanism.
+    """
+    _observers.append(observer)
+
+
+def remove_observer(observer: Any) -> None:
+    """Unregister an observer added by :func:`add_observer`."""
+    _observers.remove(observer)
+
+
+# ------------------------------------------------------------------------ tensor
+
+
+def _to_array(data: Any, dtype: Any, op_name: str = "Tensor") -> np.ndarray:
+    """A private, writable NumPy copy of ``data`` following the dtype rules.
+
+    Python numbers and (nested) lists become float64; NumPy arrays and scalars
+    keep their dtype; ``dtype=`` converts. Strings, objects, complex numbers and
+    ragged lists are refused with a message that says what is valid.
+    """
+    if isinstance(data, Value):
+        data = data.realize_cached_data()
+    if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
+        dtype = np.float64
+    try:
+        array = np.array(data, dtype=dtype, copy=True)
+    except ValueError as error:
+        if "inhomogeneous" in str(error) or "sequence" in str(error):
+            raise ValueError(
+                f"{op_name}: data is ragged (nested sequences of different lengths); "
+                "give a rectangular nested list or an array"
+            ) from None
+        raise TypeError(
+            f"{op_name}: cannot convert {type(data).__name__} data to a numeric array "
+            f"({error}); give numbers, nested lists of numbers or a NumPy array"
+        ) from None
+    except TypeError as error:
+        raise TypeError(
+            f"{op_name}: cannot convert {type(data).__name__} data to a numeric array "
+            f"({error}); give numbers, nested lists of numbers or a NumPy array"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{op_name}: data of dtype {array.dtype} is not supported; "
+            "valid dtypes are bool, integer and floating point"
+        )
+    return array
+
+
+class Tensor(Value):
+    """A NumPy-backed tensor that records the operations applied to it.
+
+    >>> import adjoint as ad
+    >>> x = ad.Tensor([1.0, 2.0], name="x")
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    Tensor([2. 4.])
+
+    Python numbers and lists become float64; NumPy arrays keep their dtype and
+    ``dtype=`` converts. The data is a private copy: the caller's array is never
+    changed. ``requires_grad`` defaults to True, as in needle.
+    """
+
+    __slots__ = ()
+    __array_ufunc__ = None  # NumPy defers to our reflected operators: arr + t -> t.__radd__
+
+    def __init__(
+        self,
+        array: Any,
+        *,
+        device: Any = None,
+        dtype: Any = None,
+        requires_grad: bool = True,
+        name: str | None = None,
+    ) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Tensor: name must be a str, got {type(name).__name__}")
+        self._init(
+            None,
+            (),
+            cached_data=_to_array(array, dtype),
+            requires_grad=bool(requires_grad),
+            name=name,
+        )
+
+    @staticmethod
+    def from_numpy(array: np.ndarray, *, requires_grad: bool = False) -> Tensor:
+        """A constant leaf that holds ``array`` itself (no copy)."""
+        return Tensor.make_const(array, requires_grad=requires_grad)
+
+    # ---- data access
+    @property
+    def data(self) -> Tensor:
+        """The same data as a new leaf cut off the graph (needle's ``.data``)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: assign a Tensor, got {type(value).__name__}")
+        if value.dtype != self.dtype:
+            raise TypeError(f"Tensor.data: dtype {value.dtype} differs from {self.dtype}")
+        self.cached_data = value.realize_cached_data()
+
+    def detach(self) -> Tensor:
+        """A new leaf with the same data, not attached to any graph."""
+        return Tensor.make_const(self.realize_cached_data())
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (computed if lazy; shared, not copied)."""
+        return self.realize_cached_data()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        data = self.realize_cached_data()
+        if dtype is not None and data.dtype != dtype:
+            return data.astype(dtype)
+        return data.copy() if copy else data
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def device(self) -> Any:
+        """Always the CPU (NumPy); present for needle compatibility."""
+        from adjoint.init import cpu
+
+        return cpu()
+
+    def retain_grad(self) -> Tensor:
+        """Keep this node's adjoint in ``.grad`` after ``backward()`` (leaves always do)."""
+        self._retain = True
+        return self
+
+    def backward(self, out_grad: Tensor | None = None, *, create_graph: bool = True) -> None:
+        """Compute adjoints of everything that requires grad and store them in ``.grad``.
+
+        ``out_grad`` defaults to ones of this tensor's shape. Each ``.grad`` is a
+        graph node (``create_graph=True``, the default), so it can be
+        differentiated again; ``backward`` overwrites ``.grad``, it does not
+        accumulate. The gradient graph keeps the forward nodes it uses alive
+        until the leaves' ``.grad`` are cleared (``x.grad = None``).
+        ``create_graph=False`` builds plain constants instead: cheaper, first
+        order only.
+        """
+        if out_grad is None:
+            from adjoint.init import ones
+
+            out_grad = ones(*self.shape, dtype=self.dtype, requires_grad=False)
+        elif not isinstance(out_grad, Tensor):
+            out_grad = Tensor(out_grad, dtype=self.dtype, requires_grad=False)
+        if out_grad.shape != self.shape:
+            raise ValueError(
+                f"backward: out_grad has shape {out_grad.shape} but the output has shape "
+                f"{self.shape}; give an out_grad of the output's shape"
+            )
+        compute_gradient_of_variables(self, out_grad, create_graph=create_graph)
+
+    # ---- printing
+    def __repr__(self) -> str:
+        body = np.array2string(self.realize_cached_data(), separator=" ", prefix="Tensor(")
+        extras = []
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        if self.dtype != np.float64:
+            extras.append(f"dtype={self.dtype}")
+        if self.op is not None:
+            extras.append(f"op={self.op.name}")
+        tail = "".join(", " + e for e in extras)
+        return f"Tensor({body}{tail})"
+
+    def __str__(self) -> str:
+        return str(self.realize_cached_data())
+
+    # ---- Python protocol
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d Tensor")
+        return self.shape[0]
+
+    def __bool__(self) -> bool:
+        return bool(self.realize_cached_data())
+
+    def __float__(self) -> float:
+        return float(self.realize_cached_data())
+
+    def __int__(self) -> int:
+        return int(self.realize_cached_data())
+
+    def item(self) -> float | int | bool:
+        """The single element as a Python number."""
+        return self.realize_cached_data().item()
+
+    __hash__ = object.__hash__  # nodes are dict keys by identity
+
+    # ---- operators (the front end: broadcasting and scalar ops live in adjoint.ops)
+    def __add__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.add(self, other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.subtract(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.multiply(self, other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.divide(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.power(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.power(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        from adjoint import ops
+
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        from adjoint import ops
+
+        return ops.negate(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    # Comparisons give constant boolean tensors (no gradient flows through them).
+    def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
+        other_data = other.realize_cached_data() if isinstance(other, Value) else other
+        return Tensor.make_const(ufunc(self.realize_cached_data(), other_data))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    # ---- methods mirroring the ops
+    def sum(self, axes: Any = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axes`` (all by default); see :func:`adjoint.ops.summation`."""
+        from adjoint import ops
+
+        return ops.summation(self, axes, keepdims=keepdims)
+
+    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
+        """Broadcast to ``shape`` with NumPy's rules; see :func:`adjoint.ops.broadcast_to`."""
+        from adjoint import ops
+
+        return ops.broadcast_to(self, shape)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """Reshape to ``shape`` (a tuple or separate ints; one entry may be -1)."""
+        from adjoint import ops
+
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return ops.reshape(self, shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Swap two axes: ``t.transpose(i, j)``, ``t.transpose((i, j))``, last two by default."""
+        from adjoint import ops
+
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return ops.transpose(self, axes or None)
+
+    def permute(self, *axes: Any) -> Tensor:
+        """Reorder all axes: ``t.permute(2, 0, 1)`` or ``t.permute((2, 0, 1))``."""
+        from adjoint import ops
+
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return ops.permute(self, axes)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        """All axes reversed, as NumPy's ``.T``."""
+        from adjoint import ops
+
+        return ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    def exp(self) -> Tensor:
+        """Elementwise e**x."""
+        from adjoint import ops
+
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm."""
+        from adjoint import ops
+
+        return ops.log(self)
+
+    def relu(self) -> Tensor:
+        """Elementwise max(x, 0)."""
+        from adjoint import ops
+
+        return ops.relu(self)
+
+
+# ------------------------------------------------------------------ differentiation
+
+
+def find_topo_sort(node_list: Iterable[Value]) -> list[Value]:
+    """All nodes the given nodes depend on, in topological order.
+
+    The order is the post-order of a depth-first search over ``inputs`` (in
+    order), exactly as needle's recursive ``topo_sort_dfs`` gives it, but with
+    an explicit stack so that depth is unlimited.
+    """
+    return _topo_sort(node_list, lambda node: node.inputs)
+
+
+def _topo_sort(node_list: Iterable[Value], children: Any) -> list[Value]:
+    visited: set[int] = set()
+    order: list[Value] = []
+    for root in node_list:
+        if id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(children(root)))]
+        while stack:
+            node, pending = stack[-1]
+            for child in pending:
+                if id(child) not in visited:
+                    visited.add(id(child))
+                    stack.append((child, iter(children(child))))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _grad_inputs(node: Value) -> tuple[Value, ...]:
+    """The inputs adjoints flow to: those that require grad."""
+    return tuple(x for x in node.inputs if x.requires_grad)
+
+
+def derivative_order(node: Value) -> int:
+    """0 for forward nodes; n for nodes made by the n-th backward pass (the census tag)."""
+    tag = node._tag
+    return 0 if tag is None else tag[0]
+
+
+def compute_gradient_of_variables(
+    output_tensor: Value, out_grad: Value, *, create_graph: bool = True
+) -> None:
+    """Reverse-mode differentiation of ``output_tensor`` seeded with ``out_grad``.
+
+    Walks the nodes that require grad in reverse topological order. Each node's
+    adjoint is the sum (with Tensor additions) of the partial adjoints its
+    consumers sent it; its op's ``gradient`` then sends partial adjoints to its
+    inputs. Adjoints accumulate in a dict keyed by node and are stored in
+    ``.grad`` only on leaves that require grad and on nodes marked with
+    ``retain_grad()``: an intermediate node holding its own adjoint would form
+    a reference cycle.
+
+    Every node made by a ``gradient`` rule is tagged with its derivative order
+    (one more than the highest order in the graph being differentiated) and the
+    forward op whose rule made it.
+    """
+    global _grad_tag
+    from adjoint.ops import add
+
+    if not create_graph:
+        with no_grad():
+            compute_gradient_of_variables(output_tensor, out_grad.detach())
+        return
+
+    topo = _topo_sort([output_tensor], _grad_inputs) if output_tensor.requires_grad else []
+    order = 1 + max((derivative_order(node) for node in topo), default=0)
+    partials: dict[Value, list[Value]] = {output_tensor: [out_grad]}
+    saved_tag = _grad_tag
+    try:
+        for node in reversed(topo):
+            node_partials = partials.pop(node, None)
+            if node_partials is None:
+                continue
+            _grad_tag = None
+            adjoint = functools.reduce(add, node_partials)
+            if node.op is None or node._retain:
+                node.grad = adjoint
+            if node.op is None:
+                continue
+            _grad_tag = (order, node.op)
+            input_adjoints = node.op.gradient_as_tuple(adjoint, node)
+            _check_adjoints(node, input_adjoints)
+            for x, x_adjoint in zip(node.inputs, input_adjoints):
+                if x.requires_grad:
+                    if x in partials:
+                        partials[x].append(x_adjoint)
+                    else:
+                        partials[x] = [x_adjoint]
+    finally:
+        _grad_tag = saved_tag
+
+
+def _known_shape(value: Value) -> tuple[int, ...] | None:
+    if value.cached_data is not None:
+        return value.cached_data.shape
+    return value._meta[0] if value._meta is not None else None
+
+
+def _check_adjoints(node: Value, adjoints: tuple[Value, ...]) -> None:
+    """The engine's guard on gradient rules: one adjoint per input, each of its shape."""
+    op_name = node.op.name
+    if len(adjoints) != len(node.inputs):
+        raise ValueError(
+            f"{op_name}.gradient returned {len(adjoints)} adjoint(s) for "
+            f"{len(node.inputs)} input(s); it must return one per input, in order"
+        )
+    for i, (x, x_adjoint) in enumerate(zip(node.inputs, adjoints)):
+        if not x.requires_grad:
+            continue
+        if not isinstance(x_adjoint, Value):
+            raise TypeError(
+                f"{op_name}.gradient returned {type(x_adjoint).__name__} for input {i}; "
+                "gradient rules must return Tensors built with Tensor ops"
+            )
+        got, want = _known_shape(x_adjoint), _known_shape(x)
+        if got is not None and want is not None and got != want:
+            raise ValueError(
+                f"{op_name}.gradient returned an adjoint of shape {got} for input {i} "
+                f"of shape {want}; each adjoint must have its input's shape"
+            )
+
+
+# ----------------------------------------------------------------------- switches
+
+
+def set_lazy_mode(flag: bool) -> None:
+    """Turn lazy evaluation on or off (process-wide, as needle's ``LAZY_MODE``)."""
+    global LAZY_MODE
+    LAZY_MODE = bool(flag)
+
+
+@contextlib.contextmanager
+def lazy_mode(flag: bool = True) -> Iterator[None]:
+    """Evaluate lazily inside the block; the previous mode returns on exit, also on errors.
+
+    >>> import adjoint as ad
+    >>> with ad.lazy_mode():
+    ...     y = ad.Tensor([1.0, 2.0]) * 3
+    ...     print(y.cached_data is None)
+    True
+    """
+    global LAZY_MODE
+    saved = LAZY_MODE
+    LAZY_MODE = bool(flag)
+    try:
+        yield
+    finally:
+        LAZY_MODE = saved
+
+
+def is_grad_enabled() -> bool:
+    """False inside ``no_grad()`` in the calling thread."""
+    return _state.grad_enabled
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Build no graph inside the block: results require no grad (per thread)."""
+    saved = _state.grad_enabled
+    _state.grad_enabled = False
+    try:
+        yield
+    finally:
+        _state.grad_enabled = saved
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record graphs again inside a ``no_grad`` block (per thread)."""
+    saved = _state.grad_enabled
+    _state.grad_enabled = True
+    try:
+        yield
+    finally:
+        _state.grad_enabled = saved

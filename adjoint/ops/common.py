@@ -1,0 +1,135 @@
+"""The op front end's shared pieces: operand conversion, broadcasting, axes.
+
+Broadcasting lives here and nowhere else: binary ops call :func:`broadcast_pair`,
+which inserts explicit ``BroadcastTo`` nodes, so no elementwise gradient ever
+has to undo a broadcast (the broadcast node's own gradient, a sum, does).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from adjoint.autograd import Tensor, TensorOp, Value
+
+
+class ElementwiseOp(TensorOp):
+    """Base of ops whose output has the shape of their (equally shaped) inputs."""
+
+    def infer_shape(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+        return shapes[0]
+
+
+class UnaryFloatOp(ElementwiseOp):
+    """Base of elementwise functions that give floats (exp, log, sin, ...) even for ints."""
+
+    def infer_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, np.float16)
+
+
+class ScalarOp(ElementwiseOp):
+    """Base of ops between a tensor and a Python number held as ``self.scalar``."""
+
+    def __init__(self, scalar: Any) -> None:
+        self.scalar = as_scalar(scalar, type(self).__name__)
+
+    def infer_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, self.scalar)
+
+
+def is_scalar(value: Any) -> bool:
+    """True for Python and NumPy numbers (not arrays, not Tensors)."""
+    return isinstance(value, (numbers.Number, np.number)) and not isinstance(value, np.ndarray)
+
+
+def as_scalar(value: Any, op_name: str) -> float | int:
+    """A Python number from a number, a NumPy scalar or a one-element array (needle)."""
+    if isinstance(value, Value):
+        value = value.realize_cached_data()
+    if isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise ValueError(
+                f"{op_name}: the scalar operand must have one element, got shape {value.shape}"
+            )
+        value = value.reshape(()).item()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{op_name}: the scalar operand must be a real number, got {type(value).__name__}"
+        )
+    return value
+
+
+def as_tensor(value: Any, op_name: str) -> Tensor:
+    """``value`` itself if it is a Tensor, else a constant Tensor (no gradient) of it."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, Value):
+        raise TypeError(f"{op_name}: expected a Tensor, got {type(value).__name__}")
+    if isinstance(value, (np.ndarray, np.generic)):
+        return Tensor(value, requires_grad=False)
+    if isinstance(value, (numbers.Number, list, tuple)):
+        return Tensor(value, requires_grad=False)
+    raise TypeError(
+        f"{op_name}: cannot use an operand of type {type(value).__name__}; "
+        "give a Tensor, a NumPy array, a list or a number"
+    )
+
+
+def broadcast_shapes(shape_a: tuple[int, ...], shape_b: tuple[int, ...], op_name: str) -> tuple:
+    """NumPy's broadcast of two shapes, or a ValueError naming the op and both shapes."""
+    try:
+        return np.broadcast_shapes(shape_a, shape_b)
+    except ValueError:
+        raise ValueError(
+            f"{op_name}: shapes {shape_a} and {shape_b} do not broadcast; "
+            "trailing dimensions must be equal or 1"
+        ) from None
+
+
+def broadcast_pair(a: Tensor, b: Tensor, op_name: str) -> tuple[Tensor, Tensor]:
+    """Both operands broadcast to their common shape with explicit BroadcastTo nodes."""
+    shape_a, shape_b = a.shape, b.shape
+    if shape_a == shape_b:
+        return a, b
+    from adjoint.ops.linear import broadcast_to
+
+    shape = broadcast_shapes(shape_a, shape_b, op_name)
+    if shape_a != shape:
+        a = broadcast_to(a, shape)
+    if shape_b != shape:
+        b = broadcast_to(b, shape)
+    return a, b
+
+
+def normalize_axes(axes: Any, ndim: int, op_name: str) -> tuple[int, ...] | None:
+    """``axes`` (None, an int or a sequence, negatives allowed) as sorted non-negative ints.
+
+    ``None`` stays ``None`` (all axes). Out-of-range or repeated axes raise a
+    ValueError that names the op and the valid range.
+    """
+    if axes is None:
+        return None
+    if isinstance(axes, (numbers.Integral, np.integer)):
+        axes = (axes,)
+    try:
+        axes = tuple(int(a) for a in axes)
+    except TypeError:
+        raise TypeError(
+            f"{op_name}: axes must be None, an int or a tuple of ints, got {axes!r}"
+        ) from None
+    result = []
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            valid = f"[{-ndim}, {ndim - 1}]" if ndim else "none (the tensor is 0-d)"
+            raise ValueError(
+                f"{op_name}: axis {axis} is out of range for a tensor with {ndim} "
+                f"dimension(s); valid axes: {valid}"
+            )
+        result.append(axis % ndim)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op_name}: repeated axis in {axes}")
+    return tuple(sorted(result))

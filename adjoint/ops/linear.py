@@ -1,0 +1,259 @@
+"""Linear ops: the ones that only move, copy or add up elements.
+
+For a linear map L, reverse mode needs only its adjoint (transpose) L*, the map
+with <L x, y> = <x, L* y>. That is the whole gradient rule of each op here,
+and the pairs are each other's adjoints:
+
+==================  ==========================================
+op                  gradient (its adjoint)
+==================  ==========================================
+transpose(i, j)     transpose(i, j): a swap is its own inverse
+permute(p)          permute(argsort(p)): the inverse permutation
+reshape(shape)      reshape back to the input's shape
+broadcast_to(s)     summation over the broadcast axes
+summation(axes)     broadcast_to back over the summed axes
+==================  ==========================================
+
+The library's name comes from exactly this: reverse mode runs the adjoints.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from adjoint.autograd import Tensor, TensorOp
+from adjoint.ops.common import as_tensor, normalize_axes
+
+__all__ = [
+    "Transpose",
+    "Permute",
+    "Reshape",
+    "BroadcastTo",
+    "Summation",
+    "transpose",
+    "permute",
+    "reshape",
+    "broadcast_to",
+    "summation",
+    "sum",
+    "sum_to_shape",
+]
+
+
+class Transpose(TensorOp):
+    """Swap two axes (the last two when ``axes`` is None), as needle's transpose."""
+
+    def __init__(self, axes: tuple[int, int] | None = None) -> None:
+        self.axes = axes
+
+    def _pair(self, ndim: int) -> tuple[int, int]:
+        return (ndim - 2, ndim - 1) if self.axes is None else self.axes
+
+    def compute(self, a):
+        i, j = self._pair(a.ndim)
+        return np.swapaxes(a, i, j)
+
+    def gradient(self, out_grad, node):
+        return (transpose(out_grad, self.axes),)
+
+    def infer_shape(self, shape):
+        i, j = self._pair(len(shape))
+        result = list(shape)
+        result[i], result[j] = result[j], result[i]
+        return tuple(result)
+
+
+class Permute(TensorOp):
+    """Reorder all axes: output axis k is input axis ``axes[k]`` (np.transpose)."""
+
+    def __init__(self, axes: tuple[int, ...]) -> None:
+        self.axes = tuple(axes)
+
+    def compute(self, a):
+        return np.transpose(a, self.axes)
+
+    def gradient(self, out_grad, node):
+        return (permute(out_grad, tuple(int(k) for k in np.argsort(self.axes))),)
+
+    def infer_shape(self, shape):
+        return tuple(shape[k] for k in self.axes)
+
+
+class Reshape(TensorOp):
+    """Same elements, C order, new shape."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = tuple(shape)
+
+    def compute(self, a):
+        return np.reshape(a, self.shape)
+
+    def gradient(self, out_grad, node):
+        return (reshape(out_grad, node.inputs[0].shape),)
+
+    def infer_shape(self, shape):
+        return self.shape
+
+
+class BroadcastTo(TensorOp):
+    """Repeat along new leading axes and along axes of length 1 (NumPy's rules)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = tuple(shape)
+
+    def compute(self, a):
+        return np.broadcast_to(a, self.shape)
+
+    def gradient(self, out_grad, node):
+        return (sum_to_shape(out_grad, node.inputs[0].shape),)
+
+    def infer_shape(self, shape):
+        return self.shape
+
+
+class Summation(TensorOp):
+    """Sum over ``axes`` (all when None), keeping them as length 1 if ``keepdims``."""
+
+    def __init__(self, axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def compute(self, a):
+        return np.sum(a, axis=self.axes, keepdims=self.keepdims)
+
+    def gradient(self, out_grad, node):
+        in_shape = node.inputs[0].shape
+        kept = _kept_shape(in_shape, self.axes)
+        return (broadcast_to(reshape(out_grad, kept), in_shape),)
+
+    def infer_shape(self, shape):
+        kept = _kept_shape(shape, self.axes)
+        if self.keepdims:
+            return kept
+        axes = range(len(shape)) if self.axes is None else self.axes
+        return tuple(n for k, n in enumerate(shape) if k not in axes)
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    """``shape`` with the reduced axes set to 1 (the ``keepdims=True`` shape)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if k in axes else n for k, n in enumerate(shape))
+
+
+# ------------------------------------------------------------------ functions
+
+
+def sum_to_shape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum ``a`` over the axes that broadcasting ``shape`` to ``a.shape`` created.
+
+    The adjoint of broadcasting: used by ``BroadcastTo`` and by ``MatMul``'s
+    broadcast batch axes. Returns ``a`` itself when the shapes already agree.
+    """
+    big = a.shape
+    if big == tuple(shape):
+        return a
+    lead = len(big) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + k for k, n in enumerate(shape) if n == 1 and big[lead + k] != 1
+    )
+    return reshape(summation(a, axes), shape)
+
+
+def transpose(a: Tensor, axes: tuple[int, int] | None = None) -> Tensor:
+    """Swap two axes, the last two by default (needle's transpose).
+
+    >>> import adjoint as ad
+    >>> ad.transpose(ad.Tensor([[1.0, 2.0, 3.0]])).shape
+    (3, 1)
+    """
+    a = as_tensor(a, "transpose")
+    ndim = a.ndim
+    if axes is None:
+        if ndim < 2:
+            raise ValueError(f"transpose: needs at least 2 dimensions, got shape {a.shape}")
+    else:
+        axes = tuple(axes)
+        if len(axes) != 2:
+            raise ValueError(f"transpose: axes must be two axes to swap, got {axes!r}")
+        axes = normalize_axes(axes, ndim, "transpose")
+    return Transpose(axes)(a)
+
+
+def permute(a: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """Reorder the axes: ``permute(a, (2, 0, 1))`` makes axis 2 the first (np.transpose)."""
+    a = as_tensor(a, "permute")
+    ndim = a.ndim
+    axes = tuple(axes)
+    normalized = tuple(int(k) % ndim for k in axes) if ndim else ()
+    if (
+        len(axes) != ndim
+        or sorted(normalized) != list(range(ndim))
+        or any(not -ndim <= int(k) < ndim for k in axes)
+    ):
+        raise ValueError(
+            f"permute: axes {axes} are not a permutation of the {ndim} axes of shape "
+            f"{a.shape}; give each of 0..{ndim - 1} once"
+        )
+    return Permute(normalized)(a)
+
+
+def reshape(a: Tensor, shape: Any) -> Tensor:
+    """Reshape to ``shape``; one entry may be -1 and is inferred."""
+    a = as_tensor(a, "reshape")
+    if isinstance(shape, (numbers.Integral, np.integer)):
+        shape = (shape,)
+    shape = tuple(int(n) for n in shape)
+    size = int(np.prod(a.shape, dtype=np.int64))
+    if shape.count(-1) > 1 or any(n < -1 for n in shape):
+        raise ValueError(
+            f"reshape: invalid shape {shape}; use non-negative sizes and at most one -1"
+        )
+    if -1 in shape:
+        known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+        if known == 0 or size % known:
+            raise ValueError(
+                f"reshape: cannot reshape shape {a.shape} ({size} elements) into {shape}"
+            )
+        shape = tuple(size // known if n == -1 else n for n in shape)
+    if int(np.prod(shape, dtype=np.int64)) != size:
+        raise ValueError(
+            f"reshape: cannot reshape shape {a.shape} ({size} elements) into {shape} "
+            f"({int(np.prod(shape, dtype=np.int64))} elements); the sizes must match"
+        )
+    return Reshape(shape)(a)
+
+
+def broadcast_to(a: Tensor, shape: Any) -> Tensor:
+    """Broadcast to ``shape`` by NumPy's rules (new leading axes, axes of length 1)."""
+    a = as_tensor(a, "broadcast_to")
+    if isinstance(shape, (numbers.Integral, np.integer)):
+        shape = (shape,)
+    shape = tuple(int(n) for n in shape)
+    in_shape = a.shape
+    ok = len(shape) >= len(in_shape) and all(
+        n == 1 or n == m for n, m in zip(reversed(in_shape), reversed(shape))
+    )
+    if not ok:
+        raise ValueError(
+            f"broadcast_to: cannot broadcast shape {in_shape} to {shape}; each dimension "
+            "of the input must equal the target's trailing dimension or be 1"
+        )
+    return BroadcastTo(shape)(a)
+
+
+def summation(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
+    """Sum over ``axes`` (None for all, an int, or a tuple; negatives allowed).
+
+    >>> import adjoint as ad
+    >>> ad.summation(ad.Tensor([[1.0, 2.0], [3.0, 4.0]]), axes=0)
+    Tensor([4. 6.])
+    """
+    a = as_tensor(a, "summation")
+    return Summation(normalize_axes(axes, a.ndim, "summation"), bool(keepdims))(a)
+
+
+sum = summation  # noqa: A001 - needle and DESIGN.md name it ad.sum

@@ -1,0 +1,86 @@
+"""Matrix product with NumPy's full ``@`` semantics.
+
+The front end turns 1-D operands into matrices with explicit reshapes (and
+removes the added axis after). ``MatMul`` multiplies operands of at least two
+dimensions whose batch axes broadcast, as ``np.matmul`` does; its gradient sums
+each adjoint over the batch axes its input was broadcast along
+(:func:`~adjoint.ops.linear.sum_to_shape`, the same adjoint ``BroadcastTo``
+uses). Batch broadcasting stays inside the op, rather than in explicit
+``BroadcastTo`` nodes, because needle's homework calls ``MatMul``'s
+``gradient`` directly on broadcast batches and expects input-shaped adjoints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adjoint.autograd import Tensor, TensorOp
+from adjoint.ops.common import as_tensor, broadcast_shapes
+from adjoint.ops.linear import reshape, sum_to_shape, transpose
+
+__all__ = [
+    "MatMul",
+    "matmul",
+]
+
+
+class MatMul(TensorOp):
+    """a @ b for operands of at least 2 dimensions whose batch axes broadcast."""
+
+    def compute(self, a, b):
+        return a @ b
+
+    def gradient(self, out_grad, node):
+        a, b = node.inputs
+        return (
+            sum_to_shape(out_grad @ transpose(b), a.shape),
+            sum_to_shape(transpose(a) @ out_grad, b.shape),
+        )
+
+    def infer_shape(self, shape_a, shape_b):
+        return broadcast_shapes(shape_a[:-2], shape_b[:-2], "matmul") + (shape_a[-2], shape_b[-1])
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """a @ b as NumPy defines it: 1-D operands, batches that broadcast.
+
+    >>> import adjoint as ad
+    >>> (ad.Tensor([[1.0, 2.0]]) @ ad.Tensor([3.0, 4.0])).numpy()
+    array([11.])
+    """
+    a, b = as_tensor(a, "matmul"), as_tensor(b, "matmul")
+    shape_a, shape_b = a.shape, b.shape
+    if not shape_a or not shape_b:
+        raise ValueError(
+            f"matmul: operands must have at least 1 dimension, got shapes {shape_a} and "
+            f"{shape_b}; use multiply for scalars"
+        )
+    inner_a = shape_a[-1]
+    inner_b = shape_b[-2] if len(shape_b) >= 2 else shape_b[0]
+    if inner_a != inner_b:
+        raise ValueError(
+            f"matmul: shapes {shape_a} and {shape_b} do not align ({inner_a} != {inner_b})"
+        )
+    vector_a, vector_b = len(shape_a) == 1, len(shape_b) == 1
+    if vector_a:
+        a = reshape(a, (1, inner_a))
+    if vector_b:
+        b = reshape(b, (inner_b, 1))
+    batch_a, batch_b = a.shape[:-2], b.shape[:-2]
+    if batch_a != batch_b:
+        try:
+            broadcast_shapes(batch_a, batch_b, "matmul")
+        except ValueError:
+            raise ValueError(
+                f"matmul: batch shapes {batch_a} and {batch_b} of operands {shape_a} and "
+                f"{shape_b} do not broadcast"
+            ) from None
+    out = MatMul()(a, b)
+    if vector_a or vector_b:
+        shape = out.shape
+        if vector_b:
+            shape = shape[:-1]
+        if vector_a:
+            shape = shape[:-2] + shape[-1:] if not vector_b else shape[:-1]
+        out = reshape(out, shape)
+    return out
