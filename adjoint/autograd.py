@@ -704,42 +704,97 @@ def compute_gradient_of_variables(
 
     Every node made by a ``gradient`` rule is tagged with its derivative order
     (one more than the highest order in the graph being differentiated) and the
-    forward op whose rule made it.
+    forward op whose rule made it; the sum of a node's partial adjoints is
+    tagged with that node's op.
     """
-    global _grad_tag
-    from adjoint.ops import add
-
     if not create_graph:
         with no_grad():
             compute_gradient_of_variables(output_tensor, out_grad.detach())
         return
+    adjoints = _backward(output_tensor, out_grad, None)
+    for node, adjoint in adjoints.items():
+        node.grad = adjoint
 
-    topo = _topo_sort([output_tensor], _grad_inputs) if output_tensor.requires_grad else []
+
+def gradients(output: Value, wrt: Iterable[Value], out_grad: Value | None = None) -> list[Value]:
+    """Adjoints of ``output`` for the nodes ``wrt``, as graph nodes; no ``.grad`` is touched.
+
+    ``out_grad`` defaults to ones of the output's shape. The walk treats the
+    ``wrt`` nodes as independent variables: it stops at them (so they may be
+    intermediate nodes of a larger graph, which is how nested derivatives stay
+    connected to the outer graph) and it only visits nodes that depend on one
+    of them. A node of ``wrt`` that the output does not depend on gets zeros
+    of its shape, never ``None``.
+    """
+    from adjoint.init import ones, zeros_like
+
+    wrt = list(wrt)
+    if out_grad is None:
+        out_grad = ones(*output.shape, dtype=output.dtype, requires_grad=False)
+    adjoints = _backward(output, out_grad, wrt)
+    result = []
+    for x in wrt:
+        adjoint = adjoints.get(x)
+        result.append(adjoint if adjoint is not None else zeros_like(x, requires_grad=False))
+    return result
+
+
+def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[Value, Value]:
+    """The one reverse walk, shared by :func:`compute_gradient_of_variables` and :func:`gradients`.
+
+    With ``wrt=None`` it returns the adjoints of the leaves that require grad
+    and of ``retain_grad()`` nodes; otherwise those of the ``wrt`` nodes, the
+    walk cut at them and pruned to the nodes that depend on them.
+    """
+    global _grad_tag
+    from adjoint.ops import add
+
+    if not output.requires_grad:
+        return {}
+    if wrt is None:
+        topo = _topo_sort([output], _grad_inputs)
+        relevant = None
+    else:
+        targets = {id(x) for x in wrt}
+        topo = _topo_sort(
+            [output], lambda node: () if id(node) in targets else _grad_inputs(node)
+        )
+        relevant = set()
+        for node in topo:
+            if id(node) in targets or any(id(x) in relevant for x in node.inputs):
+                relevant.add(id(node))
+        if id(output) not in relevant:
+            return {}
     order = 1 + max((derivative_order(node) for node in topo), default=0)
-    partials: dict[Value, list[Value]] = {output_tensor: [out_grad]}
+    partials: dict[Value, list[Value]] = {output: [out_grad]}
+    adjoints: dict[Value, Value] = {}
     saved_tag = _grad_tag
     try:
         for node in reversed(topo):
             node_partials = partials.pop(node, None)
             if node_partials is None:
                 continue
-            _grad_tag = None
-            adjoint = functools.reduce(add, node_partials)
-            if node.op is None or node._retain:
-                node.grad = adjoint
-            if node.op is None:
-                continue
             _grad_tag = (order, node.op)
+            adjoint = functools.reduce(add, node_partials)
+            if relevant is None:
+                if node.op is None or node._retain:
+                    adjoints[node] = adjoint
+                if node.op is None:
+                    continue
+            elif id(node) in targets:
+                adjoints[node] = adjoint
+                continue
             input_adjoints = node.op.gradient_as_tuple(adjoint, node)
             _check_adjoints(node, input_adjoints)
             for x, x_adjoint in zip(node.inputs, input_adjoints):
-                if x.requires_grad:
+                if x.requires_grad and (relevant is None or id(x) in relevant):
                     if x in partials:
                         partials[x].append(x_adjoint)
                     else:
                         partials[x] = [x_adjoint]
     finally:
         _grad_tag = saved_tag
+    return adjoints
 
 
 def _known_shape(value: Value) -> tuple[int, ...] | None:
