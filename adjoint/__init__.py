@@ -20,7 +20,8 @@ each a class with ``compute`` above ``gradient``), :mod:`adjoint.init`,
 :mod:`adjoint.numerical` (``gradcheck``).
 """
 
-from adjoint import autograd, init, ops
+from adjoint import autograd, data, init, nn, ops, optim
+from adjoint.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from adjoint.autograd import (
     Op,
     Tensor,
@@ -34,6 +35,7 @@ from adjoint.autograd import (
     no_grad,
     set_lazy_mode,
 )
+from adjoint.graph import Graph
 from adjoint.init import cpu, default_device
 from adjoint.numerical import gradcheck
 from adjoint.ops import *

@@ -643,6 +643,98 @@ class Tensor(Value):
 
         return ops.relu(self)
 
+    def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent."""
+        from adjoint import ops
+
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        """Elementwise 1 / (1 + e**-x); see :func:`adjoint.ops.sigmoid`."""
+        from adjoint import ops
+
+        return ops.sigmoid(self)
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root."""
+        from adjoint import ops
+
+        return ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        """Elementwise |x| (subgradient 0 at 0)."""
+        from adjoint import ops
+
+        return ops.abs(self)
+
+    __abs__ = abs
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """``t[index]`` with NumPy's semantics; see :func:`adjoint.ops.getitem`."""
+        from adjoint import ops
+
+        return ops.getitem(self, index)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if not self.shape:
+            raise TypeError("iteration over a 0-d Tensor")
+        for k in range(self.shape[0]):
+            yield self[k]
+
+    def mean(self, axes: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axes`` (all by default); see :func:`adjoint.ops.mean`."""
+        from adjoint import ops
+
+        return ops.mean(self, axes, keepdims=keepdims)
+
+    def max(self, axes: Any = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axes`` (ties share the gradient); see :func:`adjoint.ops.max`."""
+        from adjoint import ops
+
+        return ops.max(self, axes, keepdims=keepdims)
+
+    def min(self, axes: Any = None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axes`` (ties share the gradient); see :func:`adjoint.ops.min`."""
+        from adjoint import ops
+
+        return ops.min(self, axes, keepdims=keepdims)
+
+    def logsumexp(self, axes: Any = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``axes``, stably; see :func:`adjoint.ops.logsumexp`."""
+        from adjoint import ops
+
+        return ops.logsumexp(self, axes, keepdims=keepdims)
+
+    def softmax(self, axes: Any = -1) -> Tensor:
+        """Softmax over ``axes`` (the last by default); see :func:`adjoint.ops.softmax`."""
+        from adjoint import ops
+
+        return ops.softmax(self, axes)
+
+    def log_softmax(self, axes: Any = -1) -> Tensor:
+        """Log-softmax over ``axes`` (the last by default); see :func:`adjoint.ops.log_softmax`."""
+        from adjoint import ops
+
+        return ops.log_softmax(self, axes)
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        """Merge axes ``start_axis..end_axis`` (all by default: 1-D); a reshape."""
+        from adjoint import ops
+
+        return ops.flatten(self, start_axis, end_axis)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Remove axes of length 1 (all, or those in ``axis``)."""
+        from adjoint import ops
+
+        return ops.squeeze(self, axis)
+
+    def expand_dims(self, axis: Any) -> Tensor:
+        """Insert axes of length 1 at ``axis`` (an int or a tuple)."""
+        from adjoint import ops
+
+        return ops.expand_dims(self, axis)
+
 
 # ------------------------------------------------------------------ differentiation
 

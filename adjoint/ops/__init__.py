@@ -2,21 +2,33 @@
 
 Grouped by kind: :mod:`~adjoint.ops.elementwise` (arithmetic, exp, log,
 relu, ...), :mod:`~adjoint.ops.linear` (the shape ops and sums, each one's
-gradient its adjoint op) and :mod:`~adjoint.ops.matmul`.
+gradient its adjoint op), :mod:`~adjoint.ops.matmul`, :mod:`~adjoint.ops.indexing`
+(``a[...]`` and its adjoint, scatter-add), :mod:`~adjoint.ops.shape` (stack,
+concatenate, split, flatten, ...) and :mod:`~adjoint.ops.reductions` (max, min,
+mean, logsumexp, softmax, log_softmax).
 """
 
 from adjoint.ops.common import ElementwiseOp, ScalarOp, UnaryFloatOp
 from adjoint.ops.elementwise import *
 from adjoint.ops.elementwise import __all__ as _elementwise_all
+from adjoint.ops.indexing import *
+from adjoint.ops.indexing import __all__ as _indexing_all
 from adjoint.ops.linear import *
 from adjoint.ops.linear import __all__ as _linear_all
 from adjoint.ops.matmul import *
 from adjoint.ops.matmul import __all__ as _matmul_all
+from adjoint.ops.reductions import *
+from adjoint.ops.reductions import __all__ as _reductions_all
+from adjoint.ops.shape import *
+from adjoint.ops.shape import __all__ as _shape_all
 
 __all__ = [
     *_elementwise_all,
     *_linear_all,
     *_matmul_all,
+    *_shape_all,
+    *_reductions_all,
+    *_indexing_all,
     "ElementwiseOp",
     "ScalarOp",
     "UnaryFloatOp",

@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, powers, exp/log and relu.
+"""Elementwise ops: arithmetic, powers, exp/log, relu, tanh, abs, maximum, where, ...
 
 Each op is a small class with ``compute`` (NumPy) directly above ``gradient``
 (Tensor ops only), then a lowercase function. The functions are the front end:
@@ -22,8 +22,10 @@ from adjoint.ops.common import (
     as_scalar,
     as_tensor,
     broadcast_pair,
+    broadcast_shapes,
     is_scalar,
 )
+from adjoint.ops.linear import broadcast_to
 
 __all__ = [
     "EWiseAdd",
@@ -42,6 +44,14 @@ __all__ = [
     "Cos",
     "Step",
     "ReLU",
+    "Tanh",
+    "Sqrt",
+    "Sign",
+    "Abs",
+    "EqualMask",
+    "Maximum",
+    "Minimum",
+    "Where",
     "add",
     "add_scalar",
     "subtract",
@@ -59,6 +69,15 @@ __all__ = [
     "cos",
     "step",
     "relu",
+    "tanh",
+    "sigmoid",
+    "sqrt",
+    "sign",
+    "abs",
+    "equal_mask",
+    "maximum",
+    "minimum",
+    "where",
 ]
 
 
@@ -254,6 +273,113 @@ class ReLU(ElementwiseOp):
         return (out_grad * step(node.inputs[0]),)
 
 
+class Tanh(UnaryFloatOp):
+    """tanh a. Its derivative 1 - tanh(a)**2 is written with the node itself."""
+
+    def compute(self, a):
+        return np.tanh(a)
+
+    def gradient(self, out_grad, node):
+        return (out_grad * (1 - node * node),)
+
+
+class Sqrt(UnaryFloatOp):
+    """Square root (NaN below 0, as NumPy). d/da sqrt(a) = 1 / (2 sqrt(a)), infinite at 0."""
+
+    def compute(self, a):
+        return np.sqrt(a)
+
+    def gradient(self, out_grad, node):
+        return (out_grad / (node * 2),)
+
+
+class Sign(ElementwiseOp):
+    """-1, 0 or 1 by the sign of a (sign(0) = 0), in a's dtype.
+
+    The derivative of abs. Like :class:`Step`, its gradient is zero: the true
+    derivative is zero wherever it exists.
+    """
+
+    def compute(self, a):
+        return np.sign(a)
+
+    def gradient(self, out_grad, node):
+        return (out_grad * 0.0,)
+
+
+class Abs(ElementwiseOp):
+    """|a|. The subgradient at 0 is 0 (as in PyTorch): abs'(x) = sign(x), sign(0) = 0."""
+
+    def compute(self, a):
+        return np.abs(a)
+
+    def gradient(self, out_grad, node):
+        return (out_grad * sign(node.inputs[0]),)
+
+
+class EqualMask(ElementwiseOp):
+    """1 where a == b, else 0, in the inputs' dtype: a zero-gradient mask.
+
+    Used by the ``Max``/``Min`` reductions to find every element that ties
+    for the extreme, so that ties share the gradient. Like :class:`Step`, its
+    gradient is zero (the mask is piecewise constant).
+    """
+
+    def compute(self, a, b):
+        return (a == b).astype(np.result_type(a.dtype, b.dtype))
+
+    def gradient(self, out_grad, node):
+        return out_grad * 0.0, out_grad * 0.0
+
+
+class Maximum(ElementwiseOp):
+    """The larger of a and b, elementwise.
+
+    Where a == b the gradient is split 0.5 / 0.5 between a and b (PyTorch's
+    rule): the weight of a is (sign(a - b) + 1) / 2, which is 1, 1/2 or 0.
+    """
+
+    def compute(self, a, b):
+        return np.maximum(a, b)
+
+    def gradient(self, out_grad, node):
+        a, b = node.inputs
+        grad_a = out_grad * ((sign(a - b) + 1) * 0.5)
+        return grad_a, out_grad - grad_a
+
+
+class Minimum(ElementwiseOp):
+    """The smaller of a and b, elementwise; ties split the gradient 0.5 / 0.5."""
+
+    def compute(self, a, b):
+        return np.minimum(a, b)
+
+    def gradient(self, out_grad, node):
+        a, b = node.inputs
+        grad_a = out_grad * ((sign(b - a) + 1) * 0.5)
+        return grad_a, out_grad - grad_a
+
+
+class Where(ElementwiseOp):
+    """a where cond is true (nonzero), else b; ``cond`` is an input but gets a zero adjoint.
+
+    The adjoint of a is out_grad where cond holds and 0 elsewhere, so a branch
+    that is not selected gets exactly zero (but beware NaN: 0 times an
+    infinite derivative of the unselected branch is still NaN).
+    """
+
+    def compute(self, cond, a, b):
+        return np.where(cond, a, b)
+
+    def gradient(self, out_grad, node):
+        cond = node.inputs[0]
+        zeros = out_grad * 0.0
+        return zeros, where(cond, out_grad, zeros), where(cond, zeros, out_grad)
+
+    def infer_dtype(self, cond_dtype, a_dtype, b_dtype):
+        return np.result_type(a_dtype, b_dtype)
+
+
 # ------------------------------------------------------------------ functions
 
 
@@ -366,3 +492,103 @@ def step(a: Tensor) -> Tensor:
 def relu(a: Tensor) -> Tensor:
     """max(a, 0), elementwise; its subgradient at 0 is 0."""
     return ReLU()(as_tensor(a, "relu"))
+
+
+def tanh(a: Tensor) -> Tensor:
+    """Hyperbolic tangent, elementwise."""
+    return Tanh()(as_tensor(a, "tanh"))
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    """1 / (1 + e**-a), elementwise, built as ``0.5 + 0.5 * tanh(a / 2)``.
+
+    A composite with no gradient code of its own. The tanh form never
+    overflows (sigmoid(±1000) is exactly 1 and 0, with finite derivatives of
+    every order), where ``1 / (1 + exp(-a))`` overflows for a << 0 and its
+    gradient there is 0 * inf = NaN. The price: below a ≈ -20, where
+    sigmoid(a) < 2e-9, the result is accurate to about 1e-17 absolutely but
+    not relatively (use ``log_softmax`` for log-probabilities).
+
+    >>> import adjoint as ad
+    >>> float(ad.sigmoid(ad.Tensor(0.0)))
+    0.5
+    """
+    return tanh(as_tensor(a, "sigmoid") * 0.5) * 0.5 + 0.5
+
+
+def sqrt(a: Tensor) -> Tensor:
+    """Square root, elementwise."""
+    return Sqrt()(as_tensor(a, "sqrt"))
+
+
+def sign(a: Tensor) -> Tensor:
+    """-1, 0 or 1 by sign, elementwise (sign(0) = 0); its gradient is zero."""
+    return Sign()(as_tensor(a, "sign"))
+
+
+def abs(a: Tensor) -> Tensor:  # noqa: A001 - NumPy's and PyTorch's name
+    """|a|, elementwise; its subgradient at 0 is 0 (sign(0) = 0, as PyTorch)."""
+    return Abs()(as_tensor(a, "abs"))
+
+
+def equal_mask(a: Any, b: Any) -> Tensor:
+    """1 where a == b, else 0 (broadcasting); a mask with zero gradient."""
+    a, b = broadcast_pair(as_tensor(a, "equal_mask"), as_tensor(b, "equal_mask"), "equal_mask")
+    return EqualMask()(a, b)
+
+
+def _tensor_pair(a: Any, b: Any, op_name: str) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors; a number takes the other operand's float dtype."""
+    if is_scalar(b) and isinstance(a, Tensor):
+        b = np.asarray(b, dtype=np.result_type(a.dtype, b))
+    elif is_scalar(a) and isinstance(b, Tensor):
+        a = np.asarray(a, dtype=np.result_type(b.dtype, a))
+    return broadcast_pair(as_tensor(a, op_name), as_tensor(b, op_name), op_name)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """The larger of a and b, elementwise, with broadcasting; ties split the gradient 0.5/0.5.
+
+    >>> import adjoint as ad
+    >>> x = ad.Tensor([1.0, 2.0, 3.0])
+    >>> y = ad.maximum(x, 2.0).sum()
+    >>> y.backward()
+    >>> x.grad.numpy()
+    array([0. , 0.5, 1. ])
+    """
+    return Maximum()(*_tensor_pair(a, b, "maximum"))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """The smaller of a and b, elementwise, with broadcasting; ties split the gradient 0.5/0.5."""
+    return Minimum()(*_tensor_pair(a, b, "minimum"))
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """``a`` where ``cond`` is true (nonzero), else ``b``; the three broadcast together.
+
+    ``cond`` may be a boolean Tensor (``x > 0``), an array, or a numeric
+    Tensor such as ``step(x)``, which keeps lazy graphs lazy. No gradient
+    flows into ``cond``.
+
+    >>> import adjoint as ad
+    >>> x = ad.Tensor([-1.0, 2.0])
+    >>> ad.where(x > 0, x, 0.0)
+    Tensor([0. 2.], op=Where)
+    """
+    cond = as_tensor(cond, "where")
+    a, b = _tensor_pair(a, b, "where")
+    shape = a.shape
+    if cond.shape != shape:
+        try:
+            shape = broadcast_shapes(cond.shape, shape, "where")
+        except ValueError:
+            raise ValueError(
+                f"where: condition of shape {cond.shape} does not broadcast with operands of "
+                f"shape {a.shape}; trailing dimensions must be equal or 1"
+            ) from None
+        if cond.shape != shape:
+            cond = broadcast_to(cond, shape)
+        if a.shape != shape:
+            a, b = broadcast_to(a, shape), broadcast_to(b, shape)
+    return Where()(cond, a, b)

@@ -1,0 +1,230 @@
+"""Indexing ``a[index]`` with NumPy's semantics, and its adjoint, scatter-add.
+
+``GetItem`` and ``ScatterAdd`` are linear maps and each other's adjoints:
+
+==================  =================================================
+op                  gradient (its adjoint)
+==================  =================================================
+getitem(index)      scatter_add(index, input shape): put the adjoint
+                    back where the elements came from, adding where an
+                    index repeats (``a[[0, 0]]`` sends two adjoints to
+                    ``a[0]``)
+scatter_add(index)  getitem(index): read the adjoint back out
+==================  =================================================
+
+So a second derivative through indexing is indexing again, and any order
+works. Every kind of NumPy index is accepted: ints (negative too), slices with
+steps, ``None``, ``Ellipsis``, integer arrays (lists or Tensors) and boolean
+masks, in any combination; the result is exactly NumPy's ``a[index]``. Index
+arrays given as Tensors are read (realized) when the node is made: an index is
+part of the op, not a differentiable input.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from adjoint.autograd import Tensor, TensorOp, Value
+from adjoint.ops.common import as_tensor
+
+__all__ = [
+    "GetItem",
+    "ScatterAdd",
+    "getitem",
+    "scatter_add",
+    "normalize_index",
+]
+
+_VALID = "valid indices are ints, slices, None, Ellipsis, integer arrays and boolean masks"
+
+
+def _indexed_shape(shape: tuple[int, ...], index: tuple) -> tuple[int, ...]:
+    """The shape of ``a[index]`` for an ``a`` of ``shape``, without any data of that size.
+
+    Indexes a zero-strided int8 view (``np.broadcast_to`` of one element), so
+    basic indexing costs nothing and advanced indexing only the result's size
+    in bytes.
+    """
+    return np.broadcast_to(np.empty((), dtype=np.int8), shape)[index].shape
+
+
+def _has_arrays(index: tuple) -> bool:
+    return any(isinstance(item, np.ndarray) for item in index)
+
+
+class GetItem(TensorOp):
+    """``a[index]`` (NumPy's basic and advanced indexing); ``index`` is a normalized tuple."""
+
+    def __init__(self, index: tuple) -> None:
+        self.index = index
+
+    def compute(self, a):
+        return a[self.index]
+
+    def gradient(self, out_grad, node):
+        return (ScatterAdd(self.index, node.inputs[0].shape)(out_grad),)
+
+    def infer_shape(self, shape):
+        return _indexed_shape(shape, self.index)
+
+
+class ScatterAdd(TensorOp):
+    """Zeros of ``shape`` with ``g`` added at ``index``: ``np.add.at(zeros, index, g)``.
+
+    Repeated integer indices accumulate. Without index arrays no position can
+    repeat, and a plain assignment into the zeros does the same, faster.
+    """
+
+    def __init__(self, index: tuple, shape: tuple[int, ...]) -> None:
+        self.index = index
+        self.shape = tuple(shape)
+
+    def compute(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        if _has_arrays(self.index):
+            np.add.at(out, self.index, g)
+        else:
+            out[self.index] = g
+        return out
+
+    def gradient(self, out_grad, node):
+        return (GetItem(self.index)(out_grad),)
+
+    def infer_shape(self, shape):
+        return self.shape
+
+
+# ------------------------------------------------------------------ functions
+
+
+def _index_item(item: Any, op_name: str) -> Any:
+    """One entry of an index as NumPy takes it, or an IndexError saying what is valid."""
+    if isinstance(item, Value):
+        item = item.realize_cached_data()
+    if item is None or item is Ellipsis:
+        return item
+    if isinstance(item, (bool, np.bool_)):
+        return np.asarray(item)
+    if isinstance(item, (numbers.Integral, np.integer)):
+        return int(item)
+    if isinstance(item, slice):
+        for part in (item.start, item.stop, item.step):
+            if part is not None and not isinstance(part, (numbers.Integral, np.integer)):
+                raise IndexError(
+                    f"{op_name}: slice {item} has a non-integer bound {part!r}; "
+                    "slice bounds and steps must be ints or None"
+                )
+        if item.step is not None and int(item.step) == 0:
+            raise IndexError(f"{op_name}: slice {item} has step 0; the step must be nonzero")
+        return item
+    if isinstance(item, (list, tuple, np.ndarray)):
+        array = np.asarray(item)
+        if array.dtype == np.bool_ or array.dtype.kind in "iu":
+            return array
+        if array.size == 0:
+            return array.astype(np.intp)
+        raise IndexError(f"{op_name}: index array of dtype {array.dtype} is not valid; {_VALID}")
+    raise IndexError(f"{op_name}: {item!r} of type {type(item).__name__} is not valid; {_VALID}")
+
+
+def _consumed(item: Any) -> int:
+    """How many axes of the indexed tensor one index entry uses up."""
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+        return item.ndim
+    return 1
+
+
+def normalize_index(index: Any, shape: tuple[int, ...], op_name: str = "getitem") -> tuple:
+    """``index`` as a tuple NumPy accepts for ``shape``, checked against it.
+
+    Out-of-range ints and integer arrays, masks of the wrong shape and too
+    many indices raise an IndexError that names the index, the shape and the
+    valid range.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(_index_item(item, op_name) for item in items)
+    ndim = len(shape)
+    if sum(item is Ellipsis for item in items) > 1:
+        raise IndexError(f"{op_name}: an index can only have a single Ellipsis (...)")
+    used = sum(_consumed(item) for item in items)
+    if used > ndim:
+        raise IndexError(
+            f"{op_name}: too many indices for shape {shape}: the index {index!r} uses "
+            f"{used} axes but the tensor has {ndim}"
+        )
+    axis = 0
+    for item in items:
+        if item is Ellipsis:
+            axis += ndim - used
+            continue
+        if item is None or isinstance(item, slice):
+            axis += item is not None
+            continue
+        if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            covered = shape[axis : axis + item.ndim]
+            if item.ndim and item.shape != covered:
+                raise IndexError(
+                    f"{op_name}: boolean mask of shape {item.shape} does not match axes "
+                    f"{axis}..{axis + item.ndim - 1} of shape {shape} (sizes {covered})"
+                )
+            axis += item.ndim
+            continue
+        size = shape[axis]
+        values = np.asarray(item)
+        bad = values[(values < -size) | (values >= size)]
+        if bad.size:
+            valid = f"[{-size}, {size - 1}]" if size else "none (the axis is empty)"
+            raise IndexError(
+                f"{op_name}: index {bad.flat[0]} is out of range for axis {axis} of size "
+                f"{size} (shape {shape}); valid indices: {valid}"
+            )
+        axis += 1
+    try:
+        _indexed_shape(shape, items)
+    except (IndexError, ValueError) as error:
+        raise IndexError(
+            f"{op_name}: index {index!r} is not valid for shape {shape}: {error}"
+        ) from None
+    return items
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    """``a[index]`` with NumPy's semantics; the gradient scatters back (see the module doc).
+
+    >>> import adjoint as ad
+    >>> x = ad.Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    >>> y = x[:, [0, 0, 2]].sum()
+    >>> y.backward()
+    >>> x.grad.numpy()
+    array([[2., 0., 1.],
+           [2., 0., 1.]])
+    """
+    a = as_tensor(a, "getitem")
+    return GetItem(normalize_index(index, a.shape, "getitem"))(a)
+
+
+def scatter_add(g: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate).
+
+    The adjoint of :func:`getitem`: ``g`` must have the shape of
+    ``zeros(shape)[index]``.
+
+    >>> import adjoint as ad
+    >>> ad.scatter_add(ad.Tensor([1.0, 2.0]), [0, 0], (3,)).numpy()
+    array([3., 0., 0.])
+    """
+    g = as_tensor(g, "scatter_add")
+    shape = tuple(int(n) for n in shape)
+    index = normalize_index(index, shape, "scatter_add")
+    want = _indexed_shape(shape, index)
+    if g.shape != want:
+        raise ValueError(
+            f"scatter_add: values of shape {g.shape} do not fit index {index!r} into shape "
+            f"{shape}; the values must have shape {want}"
+        )
+    return ScatterAdd(index, shape)(g)

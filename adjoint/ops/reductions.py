@@ -1,0 +1,200 @@
+"""Reductions beyond the sum: max, min, mean, logsumexp, softmax, log_softmax.
+
+Every function takes ``axes`` as None (all axes), an int or a tuple (negatives
+allowed), and the reductions take ``keepdims``. ``summation`` itself, with its
+adjoint ``broadcast_to``, lives in :mod:`adjoint.ops.linear`.
+
+Only ``Max`` and ``Min`` are primitives with gradient rules. **Ties share the
+gradient equally** (PyTorch's ``amax`` rule): if k elements tie for the
+maximum, each gets 1/k of the adjoint. The rule finds the ties with
+:class:`~adjoint.ops.elementwise.EqualMask` (1 where an element equals the
+maximum), a zero-gradient op, so the rule is built of graph nodes and its own
+derivative is correct (zero from the mask, as for relu's step).
+
+``mean``, ``logsumexp``, ``softmax`` and ``log_softmax`` are composites with no
+gradient code of their own. The last three subtract the maximum along the
+reduced axes before ``exp``: ``logsumexp(a) = m + log(sum(exp(a - m)))`` holds
+for any m, so m is taken under ``no_grad`` (a constant of the graph; the
+derivative is exactly that of the naive formula, and no exp ever sees a
+positive argument, so ±1000 neither overflows nor underflows to 0/0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from adjoint.autograd import Tensor, TensorOp, no_grad
+from adjoint.ops.common import as_tensor, normalize_axes
+from adjoint.ops.elementwise import divide_scalar, equal_mask, exp, log
+from adjoint.ops.linear import broadcast_to, reshape, summation
+
+__all__ = [
+    "Max",
+    "Min",
+    "max",
+    "min",
+    "mean",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+]
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    """``shape`` with the reduced axes set to 1 (the ``keepdims=True`` shape)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if k in axes else n for k, n in enumerate(shape))
+
+
+def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    """``shape`` without the reduced axes (the ``keepdims=False`` shape)."""
+    if axes is None:
+        return ()
+    return tuple(n for k, n in enumerate(shape) if k not in axes)
+
+
+def _reshaped(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    return a if a.shape == shape else reshape(a, shape)
+
+
+class _Extreme(TensorOp):
+    """Shared body of ``Max`` and ``Min``: the reduction and the tie-sharing gradient."""
+
+    reduce = staticmethod(np.max)
+
+    def __init__(self, axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def compute(self, a):
+        return self.reduce(a, axis=self.axes, keepdims=self.keepdims)
+
+    def gradient(self, out_grad, node):
+        a = node.inputs[0]
+        shape = a.shape
+        kept = _kept_shape(shape, self.axes)
+        mask = equal_mask(a, broadcast_to(_reshaped(node, kept), shape))
+        share = _reshaped(out_grad, kept) / summation(mask, self.axes, keepdims=True)
+        return (broadcast_to(share, shape) * mask,)
+
+    def infer_shape(self, shape):
+        return _kept_shape(shape, self.axes) if self.keepdims else _reduced_shape(shape, self.axes)
+
+
+class Max(_Extreme):
+    """The maximum over ``axes``; k tied maxima each get 1/k of the adjoint."""
+
+    reduce = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    """The minimum over ``axes``; k tied minima each get 1/k of the adjoint."""
+
+    reduce = staticmethod(np.min)
+
+
+# ------------------------------------------------------------------ functions
+
+
+def _axes(a: Tensor, axes: Any, op_name: str) -> tuple[int, ...] | None:
+    return normalize_axes(axes, a.ndim, op_name)
+
+
+def _nonempty(a: Tensor, axes: tuple[int, ...] | None, op_name: str) -> None:
+    shape = a.shape
+    for k in range(len(shape)) if axes is None else axes:
+        if shape[k] == 0:
+            raise ValueError(
+                f"{op_name}: cannot reduce over axis {k} of size 0 (shape {shape}); "
+                "the reduction of no elements is undefined"
+            )
+
+
+def max(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """The maximum over ``axes`` (all by default); ties share the gradient equally.
+
+    >>> import adjoint as ad
+    >>> x = ad.Tensor([1.0, 3.0, 3.0])
+    >>> ad.max(x).backward()
+    >>> x.grad.numpy()
+    array([0. , 0.5, 0.5])
+    """
+    a = as_tensor(a, "max")
+    axes = _axes(a, axes, "max")
+    _nonempty(a, axes, "max")
+    return Max(axes, bool(keepdims))(a)
+
+
+def min(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """The minimum over ``axes`` (all by default); ties share the gradient equally."""
+    a = as_tensor(a, "min")
+    axes = _axes(a, axes, "min")
+    _nonempty(a, axes, "min")
+    return Min(axes, bool(keepdims))(a)
+
+
+def mean(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
+    """The mean over ``axes``: ``summation`` divided by the number of elements reduced.
+
+    >>> import adjoint as ad
+    >>> ad.mean(ad.Tensor([[1.0, 2.0], [3.0, 5.0]]), axes=0).numpy()
+    array([2. , 3.5])
+    """
+    a = as_tensor(a, "mean")
+    axes = _axes(a, axes, "mean")
+    shape = a.shape
+    count = int(np.prod([shape[k] for k in range(len(shape)) if axes is None or k in axes]))
+    return divide_scalar(summation(a, axes, keepdims), count)
+
+
+def _shifted(a: Tensor, axes: tuple[int, ...] | None, op_name: str) -> tuple[Tensor, Tensor]:
+    """``a - m`` and ``m = max(a, axes, keepdims=True)``, m a constant (taken under ``no_grad``)."""
+    _nonempty(a, axes, op_name)
+    with no_grad():
+        m = Max(axes, True)(a)
+    return a - m, m
+
+
+def logsumexp(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(a))) over ``axes``, computed stably as m + log(sum(exp(a - m))).
+
+    >>> import adjoint as ad
+    >>> float(ad.logsumexp(ad.Tensor([1000.0, 1000.0])))  # no overflow
+    1000.6931471805599
+    """
+    a = as_tensor(a, "logsumexp")
+    axes = _axes(a, axes, "logsumexp")
+    shifted, m = _shifted(a, axes, "logsumexp")
+    if not keepdims:
+        with no_grad():
+            m = reshape(m, _reduced_shape(a.shape, axes))
+    return log(summation(exp(shifted), axes, keepdims)) + m
+
+
+def softmax(a: Tensor, axes: Any = -1) -> Tensor:
+    """exp(a) / sum(exp(a)) over ``axes`` (the last axis by default), stably.
+
+    >>> import adjoint as ad
+    >>> ad.softmax(ad.Tensor([0.0, 1000.0])).numpy()
+    array([0., 1.])
+    """
+    a = as_tensor(a, "softmax")
+    axes = _axes(a, axes, "softmax")
+    e = exp(_shifted(a, axes, "softmax")[0])
+    return e / summation(e, axes, keepdims=True)
+
+
+def log_softmax(a: Tensor, axes: Any = -1) -> Tensor:
+    """log(softmax(a)) over ``axes`` (the last axis by default): a - logsumexp(a), stably.
+
+    >>> import adjoint as ad
+    >>> ad.log_softmax(ad.Tensor([0.0, 1000.0])).numpy()
+    array([-1000.,     0.])
+    """
+    a = as_tensor(a, "log_softmax")
+    axes = _axes(a, axes, "log_softmax")
+    shifted = _shifted(a, axes, "log_softmax")[0]
+    return shifted - log(summation(exp(shifted), axes, keepdims=True))
