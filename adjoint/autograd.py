@@ -928,6 +928,11 @@ def set_lazy_mode(flag: bool) -> None:
     LAZY_MODE = bool(flag)
 
 
+_lazy_lock = threading.Lock()
+#: The open ``lazy_mode`` blocks of every thread, oldest first: [token, value to restore].
+_lazy_blocks: list[list[Any]] = []
+
+
 @contextlib.contextmanager
 def lazy_mode(flag: bool = True) -> Iterator[None]:
     """Evaluate lazily inside the block; the previous mode returns on exit, also on errors.
@@ -937,14 +942,32 @@ def lazy_mode(flag: bool = True) -> Iterator[None]:
     ...     y = ad.Tensor([1.0, 2.0]) * 3
     ...     print(y.cached_data is None)
     True
+
+    Threads: lazy mode is one process-wide flag, :data:`LAZY_MODE` (needle's
+    contract), so a block also affects other threads while it is open. Blocks
+    opened by several threads may close in any order: while any is open the
+    flag is that of the most recently opened one, and when the last closes it
+    is back to its value from before the first (a thread closing early never
+    leaves the flag on, or off, for good). The mode changes when values are
+    computed, never what they are; what other threads may notice is that their
+    nodes are computed later, and an error from ``compute`` comes when the data
+    is realized. ``no_grad`` and ``detect_anomaly`` are per thread.
     """
     global LAZY_MODE
-    saved = LAZY_MODE
-    LAZY_MODE = bool(flag)
+    token = object()
+    with _lazy_lock:
+        _lazy_blocks.append([token, LAZY_MODE])
+        LAZY_MODE = bool(flag)
     try:
         yield
     finally:
-        LAZY_MODE = saved
+        with _lazy_lock:
+            index = next(i for i, block in enumerate(_lazy_blocks) if block[0] is token)
+            restore = _lazy_blocks.pop(index)[1]
+            if index == len(_lazy_blocks):
+                LAZY_MODE = restore
+            else:  # a later block is still open: it restores what this one found
+                _lazy_blocks[index][1] = restore
 
 
 def is_grad_enabled() -> bool:
@@ -954,7 +977,11 @@ def is_grad_enabled() -> bool:
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Build no graph inside the block: results require no grad (per thread)."""
+    """Build no graph inside the block: results require no grad.
+
+    Per thread (as in PyTorch): a block in one thread never stops another
+    thread from recording its graph. A thread starts with grad enabled.
+    """
     saved = _state.grad_enabled
     _state.grad_enabled = False
     try:
