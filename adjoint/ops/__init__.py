@@ -9,8 +9,6 @@ mean, logsumexp, softmax, log_softmax).
 """
 
 from adjoint.ops.common import ElementwiseOp, ScalarOp, UnaryFloatOp
-from adjoint.ops.conv import *
-from adjoint.ops.conv import __all__ as _conv_all
 from adjoint.ops.elementwise import *
 from adjoint.ops.elementwise import __all__ as _elementwise_all
 from adjoint.ops.indexing import *
@@ -28,7 +26,6 @@ __all__ = [
     *_elementwise_all,
     *_linear_all,
     *_matmul_all,
-    *_conv_all,
     *_shape_all,
     *_reductions_all,
     *_indexing_all,
