@@ -1,0 +1,153 @@
+"""Optimizers with needle's API: ``SGD`` and ``Adam``, plus gradient clipping.
+
+An optimizer holds the parameters and its own state (momenta) as NumPy
+arrays. ``step()`` reads each parameter's ``.grad`` and writes the new value
+into the parameter's data: plain NumPy on detached data, so no update ever
+becomes a graph node and the graph does not grow from step to step.
+
+>>> import numpy as np, adjoint as ad
+>>> w = ad.Tensor([1.0, -2.0])
+>>> opt = SGD([w], lr=0.1)
+>>> (w * w).sum().backward(create_graph=False)
+>>> opt.step()
+>>> w.numpy()
+array([ 0.8, -1.6])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from adjoint.autograd import Tensor
+
+__all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
+
+
+class Optimizer:
+    """Base class: ``params``, ``step()``, ``reset_grad()``."""
+
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        raise NotImplementedError()
+
+    def reset_grad(self) -> None:
+        """Drop every parameter's ``.grad`` (and the graph it may keep alive)."""
+        for p in self.params:
+            p.grad = None
+
+    zero_grad = reset_grad
+
+    def clip_grad_norm(self, max_norm: float = 0.25) -> float:
+        """Scale all gradients together so that their joint L2 norm is at most ``max_norm``."""
+        return clip_grad_norm(self.params, max_norm)
+
+    def _grads(self) -> Iterable[tuple[int, Tensor, np.ndarray]]:
+        for i, p in enumerate(self.params):
+            if p.grad is not None:
+                yield i, p, p.grad.realize_cached_data()
+
+
+def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
+    """Rescale the ``.grad`` of ``params`` to a joint L2 norm of at most ``max_norm``.
+
+    Returns the norm before clipping. The clipped gradients are new constant
+    tensors (the old ones are not changed in place: they may be graph nodes).
+    """
+    params = [p for p in params if p.grad is not None]
+    total = math.sqrt(sum(float(np.sum(p.grad.numpy() ** 2)) for p in params))
+    if total > max_norm:
+        scale = max_norm / (total + 1e-12)
+        for p in params:
+            p.grad = Tensor.from_numpy(p.grad.numpy() * scale)
+    return total
+
+
+def _write(p: Tensor, value: np.ndarray) -> None:
+    p.cached_data = value.astype(p.dtype, copy=False)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with needle's momentum and L2 weight decay.
+
+    With ``g = grad + weight_decay * w``:
+    ``u = momentum * u + (1 - momentum) * g`` and ``w = w - lr * u``
+    (needle's exponential average; PyTorch's ``u = momentum * u + g`` is the
+    same with ``lr`` scaled by ``1 - momentum``). ``u`` starts at zero.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params)
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.u: dict[int, np.ndarray] = {}
+
+    def step(self) -> None:
+        for i, p, grad in self._grads():
+            w = p.realize_cached_data()
+            g = grad + self.weight_decay * w if self.weight_decay else grad
+            if self.momentum:
+                u = self.u.get(i)
+                u = (
+                    (1 - self.momentum) * g
+                    if u is None
+                    else self.momentum * u + (1 - self.momentum) * g
+                )
+                self.u[i] = u
+                g = u
+            _write(p, w - self.lr * g)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba) with bias correction and L2 weight decay (needle's rule).
+
+    With ``g = grad + weight_decay * w`` and step count ``t`` from 1:
+    ``m = beta1 * m + (1 - beta1) * g``, ``v = beta2 * v + (1 - beta2) * g**2``,
+    ``w = w - lr * m_hat / (sqrt(v_hat) + eps)`` where
+    ``m_hat = m / (1 - beta1**t)`` and ``v_hat = v / (1 - beta2**t)``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 0.01,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params)
+        self.lr = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.t = 0
+        self.m: dict[int, np.ndarray] = {}
+        self.v: dict[int, np.ndarray] = {}
+
+    def step(self) -> None:
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        correction1, correction2 = 1 - b1**self.t, 1 - b2**self.t
+        for i, p, grad in self._grads():
+            w = p.realize_cached_data()
+            g = grad + self.weight_decay * w if self.weight_decay else grad
+            m = b1 * self.m.get(i, 0.0) + (1 - b1) * g
+            v = b2 * self.v.get(i, 0.0) + (1 - b2) * g * g
+            self.m[i], self.v[i] = m, v
+            _write(p, w - self.lr * (m / correction1) / (np.sqrt(v / correction2) + self.eps))
