@@ -9,6 +9,8 @@ mean, logsumexp, softmax, log_softmax).
 """
 
 from adjoint.ops.common import ElementwiseOp, ScalarOp, UnaryFloatOp
+from adjoint.ops.conv import *
+from adjoint.ops.conv import __all__ as _conv_all
 from adjoint.ops.elementwise import *
 from adjoint.ops.elementwise import __all__ as _elementwise_all
 from adjoint.ops.indexing import *
@@ -29,6 +31,7 @@ __all__ = [
     *_shape_all,
     *_reductions_all,
     *_indexing_all,
+    *_conv_all,
     "ElementwiseOp",
     "ScalarOp",
     "UnaryFloatOp",
