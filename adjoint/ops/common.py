@@ -41,6 +41,11 @@ class ScalarOp(ElementwiseOp):
 
 def is_scalar(value: Any) -> bool:
     """True for Python and NumPy numbers (not arrays, not Tensors)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return True
+    if isinstance(value, Value):  # the common case, without the slow ABC check below
+        return False
     return isinstance(value, (numbers.Number, np.number)) and not isinstance(value, np.ndarray)
 
 
@@ -92,7 +97,11 @@ def broadcast_shapes(shape_a: tuple[int, ...], shape_b: tuple[int, ...], op_name
 
 def broadcast_pair(a: Tensor, b: Tensor, op_name: str) -> tuple[Tensor, Tensor]:
     """Both operands broadcast to their common shape with explicit BroadcastTo nodes."""
-    shape_a, shape_b = a.shape, b.shape
+    data_a, data_b = a.cached_data, b.cached_data
+    if data_a is not None and data_b is not None:  # eager: skip the shape properties
+        shape_a, shape_b = data_a.shape, data_b.shape
+    else:
+        shape_a, shape_b = a.shape, b.shape
     if shape_a == shape_b:
         return a, b
     from adjoint.ops.linear import broadcast_to

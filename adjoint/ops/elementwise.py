@@ -410,6 +410,9 @@ def scalar_power(scalar: Any, a: Tensor) -> Tensor:
 
 def add(a: Any, b: Any) -> Tensor:
     """a + b with NumPy broadcasting; a Python number gives ``add_scalar``."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
+        a, b = broadcast_pair(a, b, "add")
+        return EWiseAdd()(a, b)
     if is_scalar(b):
         return AddScalar(b)(as_tensor(a, "add"))
     if is_scalar(a):
@@ -429,6 +432,9 @@ def subtract(a: Any, b: Any) -> Tensor:
 
 def multiply(a: Any, b: Any) -> Tensor:
     """a * b with NumPy broadcasting; a Python number gives ``mul_scalar``."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
+        a, b = broadcast_pair(a, b, "multiply")
+        return EWiseMul()(a, b)
     if is_scalar(b):
         return MulScalar(b)(as_tensor(a, "multiply"))
     if is_scalar(a):
@@ -439,6 +445,9 @@ def multiply(a: Any, b: Any) -> Tensor:
 
 def divide(a: Any, b: Any) -> Tensor:
     """a / b with NumPy broadcasting; ``x / 2`` is ``divide_scalar``, ``1 / x`` is ``x ** -1``."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
+        a, b = broadcast_pair(a, b, "divide")
+        return EWiseDiv()(a, b)
     if is_scalar(b):
         return DivScalar(b)(as_tensor(a, "divide"))
     if is_scalar(a):
