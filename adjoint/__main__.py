@@ -52,16 +52,40 @@ def tour() -> int:
     return 0 if ok else 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m adjoint``."""
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m adjoint``: the tour, plus one subparser per command."""
+    from adjoint import cli_diff
+
     parser = argparse.ArgumentParser(
         prog="python -m adjoint",
         description="adjoint: reverse-mode autodiff whose gradients are graphs. "
         "With no arguments, runs a short tour that differentiates an example to second "
         "order and checks each derivative against sympy.",
+        epilog="Run 'python -m adjoint COMMAND --help' for a command's options.",
     )
-    parser.parse_args(argv)
-    return tour()
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    cli_diff.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m adjoint``: 0 on success, 1 on a mismatch, 2 on a usage error.
+
+    A command's usage error (a malformed formula, an unknown function, a missing
+    value) is printed as one line on stderr, never as a traceback.
+    """
+    from adjoint.cli_diff import UsageError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = getattr(args, "run", None)
+    if command is None:
+        return tour()
+    try:
+        return command(args)
+    except UsageError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
