@@ -185,6 +185,52 @@ print(f"accuracy on 1000 new points: {test_accuracy:.1%}")
 assert test_accuracy > 0.95
 
 # %% [markdown]
+# ## The same with `adjoint.nn` and `adjoint.optim`
+#
+# Writing the layers by hand showed every moving part. The library packages them with
+# needle's module API: `nn.Linear` holds its weight and bias as `Parameter`s,
+# `nn.Sequential` chains modules, `model.parameters()` collects every parameter, and
+# an optimizer updates them on detached data. With two output scores per point and
+# `nn.SoftmaxLoss` (cross-entropy against integer labels), and Adam instead of momentum:
+
+# %%
+from adjoint import nn, optim
+
+model = nn.Sequential(
+    nn.Linear(2, 16, rng=np.random.default_rng(0)),
+    nn.Tanh(),
+    nn.Linear(16, 16, rng=np.random.default_rng(1)),
+    nn.Tanh(),
+    nn.Linear(16, 2, rng=np.random.default_rng(2)),
+)
+labels = (y < 0).astype(np.int64)                  # class 0 for +1, class 1 for -1
+inputs = ad.Tensor(X, requires_grad=False)
+loss_fn_nn = nn.SoftmaxLoss()
+optimizer = optim.Adam(model.parameters(), lr=0.05)
+nn_losses = []
+for step in range(200):
+    loss = loss_fn_nn(model(inputs), labels)
+    optimizer.reset_grad()
+    loss.backward(create_graph=False)
+    optimizer.step()
+    nn_losses.append(float(loss))
+
+with ad.no_grad():
+    predicted = model(ad.Tensor(X_new, requires_grad=False)).numpy().argmax(axis=1)
+nn_accuracy = float(np.mean(predicted == (y_new < 0)))
+print(f"parameters: {sum(p.size for p in model.parameters())}; "
+      f"loss {nn_losses[0]:.3f} -> {nn_losses[-1]:.4f}; accuracy on new points {nn_accuracy:.1%}")
+assert nn_losses[-1] < 0.1 * nn_losses[0] and nn_accuracy > 0.95
+
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.semilogy(losses, label="hand-written MLP, momentum")
+ax.semilogy(nn_losses, label="nn.Sequential, Adam")
+ax.set_xlabel("step")
+ax.set_title("training loss")
+ax.legend()
+plt.show()
+
+# %% [markdown]
 # ## What to remember
 #
 # * Training is reverse mode at scale: one backward sweep gives the gradient with
