@@ -721,8 +721,7 @@ class Tensor(Value):
     def __iter__(self) -> Iterator[Tensor]:
         if not self.shape:
             raise TypeError("iteration over a 0-d Tensor")
-        for k in range(self.shape[0]):
-            yield self[k]
+        return (self[k] for k in range(self.shape[0]))
 
     def mean(self, axes: Any = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axes`` (all by default); see :func:`adjoint.ops.mean`."""
