@@ -20,7 +20,7 @@ each a class with ``compute`` above ``gradient``), :mod:`adjoint.init`,
 :mod:`adjoint.numerical` (``gradcheck``).
 """
 
-from adjoint import autograd, data, init, nn, ops, optim
+from adjoint import autograd, data, init, nn, ops, optim, symbolic
 from adjoint.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from adjoint.autograd import (
     Op,

@@ -1,0 +1,1007 @@
+"""Symbolic truth: graphs to sympy and back, and exact checks of derivatives of any order.
+
+:func:`to_sympy` runs a graph's own ops on NumPy object arrays of sympy
+expressions, so the very graph that computes numbers yields formulas:
+
+>>> import adjoint as ad
+>>> x = ad.Tensor(0.5, name="x")
+>>> y = ad.exp(x) * x
+>>> y.backward()
+>>> ad.symbolic.to_sympy(x.grad)
+x*exp(x) + exp(x)
+
+The linear and arithmetic ops (``+ * / **``, reshape, transpose, permute,
+broadcast, sums, matmul, indexing, stack, concatenate, ...) need nothing: their
+``compute`` works on object arrays as it is. Functions NumPy cannot apply to
+sympy objects (exp, log, sin, tanh, ...) and the kinks have a translation,
+keyed by op class (see :func:`register_translation`). The kinks translate so
+that sympy's derivative agrees with the subgradient adjoint chose:
+
+=========  =========================  =====================================
+op         sympy                      derivative (sympy, adjoint)
+=========  =========================  =====================================
+relu(x)    ``x*Heaviside(x, 0)``      ``Heaviside(x, 0)``: relu'(0) = 0
+step(x)    ``Heaviside(x, 0)``        0 (sympy's DiracDelta is dropped)
+abs(x)     ``Abs(x)``                 ``sign(x)``: abs'(0) = 0
+sign(x)    ``sign(x)``                0 (sympy's DiracDelta is dropped)
+max(a, b)  ``Max(a, b)``              ``Heaviside(a - b)``: ties split 1/2
+ties mask  ``Piecewise((1, Eq(a, b)), (0, True))``  0
+=========  =========================  =====================================
+
+Dirac deltas, the distributional derivatives of jumps, are dropped from
+sympy's derivatives: adjoint differentiates piecewise, so a jump's derivative
+is 0, and so is sympy's everywhere but on the jump itself.
+
+Symbols: a leaf that requires grad becomes real symbols named by its ``name``
+(else ``x0``, ``x1``, ... in order of appearance in the topological order,
+skipping names already taken). A 0-d leaf is one symbol ``x``; an array leaf
+gives one symbol per element, named by its index: ``x_0, x_1`` for a vector,
+``W_0_0, W_0_1, ...`` for a matrix (sympy prints them as subscripts).
+Constants become their numbers, exactly where that is sensible: integers (and
+integral floats) are ``Integer``; a float within 8 units in the last place
+(of max(1, |v|)) of a fraction with denominator at most 1024 is that
+``Rational`` (so ``0.5`` is 1/2 and ``2.2 - 1 - 1`` is 1/5); one as close to
+the logarithm of such a fraction is that ``log`` (``math.log(5)`` in the
+gradient of ``5 ** x`` is ``log(5)``), and one as close to a fraction (up to
+/64) of pi is that multiple of ``pi``. Any other float is the ``Float`` of its
+exact binary value. So gradient rules that compute constants in floating
+point still give formulas that sympy can match exactly.
+
+:func:`check` compares adjoint's n-th derivatives with ``sympy.diff``,
+exactly, and :func:`from_sympy` turns a formula into a function of Tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy
+
+from adjoint.autograd import (
+    Op,
+    Tensor,
+    Value,
+    compute_gradient_of_variables,
+    find_topo_sort,
+)
+
+__all__ = [
+    "to_sympy",
+    "leaf_symbols",
+    "from_sympy",
+    "check",
+    "CheckReport",
+    "Derivative",
+    "register_translation",
+    "has_translation",
+]
+
+
+# ----------------------------------------------------------------------- numbers
+
+
+def _number(value: Any) -> sympy.Expr:
+    """A NumPy or Python number as an exact sympy number where sensible (module docstring)."""
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        return sympy.Integer(int(value))
+    v = float(value)
+    if math.isnan(v):
+        return sympy.nan
+    if math.isinf(v):
+        return sympy.oo if v > 0 else -sympy.oo
+    if v.is_integer():
+        return sympy.Integer(int(v))
+    tolerance = 8 * math.ulp(max(1.0, abs(v)))
+    frac = Fraction(v).limit_denominator(1024)
+    if abs(float(frac) - v) <= tolerance:
+        return sympy.Rational(frac.numerator, frac.denominator)
+    frac = Fraction(v / math.pi).limit_denominator(64)
+    if frac and abs(float(frac) * math.pi - v) <= tolerance:
+        return sympy.Rational(frac.numerator, frac.denominator) * sympy.pi
+    frac = Fraction(math.exp(v)).limit_denominator(1024) if abs(v) < 7 else None
+    if frac and frac != 1 and abs(math.log(frac) - v) <= tolerance:
+        candidate = sympy.log(sympy.Rational(frac.numerator, frac.denominator))
+        if abs(float(candidate) - v) <= tolerance:
+            return candidate
+    return sympy.Float(v)
+
+
+def _element(value: Any, op_name: str) -> sympy.Expr:
+    if isinstance(value, sympy.Expr):
+        return value
+    if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        return _number(value)
+    raise TypeError(
+        f"to_sympy: {op_name} produced a {type(value).__name__} ({value!r}), not an "
+        "expression; give the op a translation with adjoint.symbolic.register_translation"
+    )
+
+
+def _objects(result: Any, op_name: str) -> np.ndarray:
+    """``result`` as an object array of sympy expressions (NumPy gives scalars for 0-d)."""
+    if isinstance(result, np.ndarray):
+        array = result.astype(object)
+    else:
+        array = np.empty((), dtype=object)
+        array[()] = result
+    flat = array.reshape(-1)
+    for k, item in enumerate(flat):
+        flat[k] = _element(item, op_name)
+    return flat.reshape(array.shape)
+
+
+def _constant(data: np.ndarray) -> np.ndarray:
+    array = np.empty(data.shape, dtype=object)
+    flat = array.reshape(-1)
+    for k, v in enumerate(np.asarray(data).reshape(-1).tolist()):
+        flat[k] = _number(v)
+    return array
+
+
+# ------------------------------------------------------------------ translations
+
+#: Translations by op class: ``fn(op, *object_arrays) -> object array``.
+_TRANSLATIONS: dict[type, Callable[..., Any]] = {}
+#: The same for adjoint's own ops, by class name, so that ops defined in other
+#: modules of adjoint are found without importing them here.
+_BUILTIN: dict[str, Callable[..., Any]] = {}
+
+
+def register_translation(op_class: type) -> Callable[[Callable], Callable]:
+    """Register ``fn(op, *object_arrays) -> object array`` as the sympy form of ``op_class``.
+
+    Needed only for ops whose ``compute`` does not work on NumPy object arrays
+    of sympy expressions (NumPy's exp, comparisons, ...). Subclasses inherit a
+    translation unless they define their own ``compute``.
+
+    >>> import numpy as np, sympy
+    >>> import adjoint as ad
+    >>> class Cube(ad.TensorOp):
+    ...     def compute(self, a):
+    ...         return np.cbrt(a)
+    ...     def gradient(self, out_grad, node):
+    ...         return (out_grad / (3 * node * node),)
+    >>> @ad.symbolic.register_translation(Cube)
+    ... def _(op, a):
+    ...     return np.vectorize(sympy.cbrt, otypes=[object])(a)
+    >>> ad.symbolic.to_sympy(Cube()(ad.Tensor(8.0, name="x")))
+    x**(1/3)
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        _TRANSLATIONS[op_class] = fn
+        return fn
+
+    return decorate
+
+
+def _builtin(*names: str) -> Callable[[Callable], Callable]:
+    def decorate(fn: Callable) -> Callable:
+        for name in names:
+            _BUILTIN[name] = fn
+        return fn
+
+    return decorate
+
+
+def _translation(op_class: type) -> Callable[..., Any] | None:
+    """The translation of ``op_class`` or of the nearest base whose ``compute`` it keeps."""
+    for cls in op_class.__mro__:
+        fn = _TRANSLATIONS.get(cls)
+        if fn is None and cls.__module__.startswith("adjoint."):
+            fn = _BUILTIN.get(cls.__name__)
+        if fn is not None:
+            return fn
+        if "compute" in cls.__dict__:
+            return None
+    return None
+
+
+def has_translation(op_class: type) -> bool:
+    """True if ``op_class`` has a sympy translation (else ``to_sympy`` tries its ``compute``)."""
+    return _translation(op_class) is not None
+
+
+def _elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
+    ufunc = np.frompyfunc(fn, 1, 1)
+    return lambda op, a: ufunc(a)
+
+
+for _name, _fn in [
+    ("Exp", sympy.exp),
+    ("Log", sympy.log),
+    ("Sin", sympy.sin),
+    ("Cos", sympy.cos),
+    ("Tanh", sympy.tanh),
+    ("Sqrt", sympy.sqrt),
+    ("Abs", sympy.Abs),
+    ("Sign", sympy.sign),
+    ("Step", lambda a: sympy.Heaviside(a, 0)),
+    ("ReLU", lambda a: a * sympy.Heaviside(a, 0)),
+    ("Sigmoid", lambda a: 1 / (1 + sympy.exp(-a))),
+]:
+    _BUILTIN[_name] = _elementwise(_fn)
+
+
+@_builtin("AddScalar")
+def _add_scalar(op, a):
+    return a + _number(op.scalar)
+
+
+@_builtin("MulScalar")
+def _mul_scalar(op, a):
+    return a * _number(op.scalar)
+
+
+@_builtin("DivScalar")
+def _div_scalar(op, a):
+    return a / _number(op.scalar)
+
+
+@_builtin("PowerScalar")
+def _power_scalar(op, a):
+    return a ** _number(op.scalar)
+
+
+@_builtin("ScalarPower")
+def _scalar_power(op, a):
+    return _number(op.scalar) ** a
+
+
+@_builtin("Maximum")
+def _maximum(op, a, b):
+    return np.frompyfunc(sympy.Max, 2, 1)(a, b)
+
+
+@_builtin("Minimum")
+def _minimum(op, a, b):
+    return np.frompyfunc(sympy.Min, 2, 1)(a, b)
+
+
+@_builtin("EqualMask")
+def _equal_mask(op, a, b):
+    return np.frompyfunc(lambda x, y: sympy.Piecewise((1, sympy.Eq(x, y)), (0, True)), 2, 1)(a, b)
+
+
+@_builtin("Where")
+def _where(op, cond, a, b):
+    def pick(c, x, y):
+        if c.is_zero is None:
+            return sympy.Piecewise((x, sympy.Ne(c, 0)), (y, True))
+        return y if c.is_zero else x
+
+    return np.frompyfunc(pick, 3, 1)(cond, a, b)
+
+
+def _reduce(a: np.ndarray, axes: Any, keepdims: bool, fn: Callable[..., Any]) -> np.ndarray:
+    axes = tuple(range(a.ndim)) if axes is None else tuple(int(k) for k in np.atleast_1d(axes))
+    rest = [k for k in range(a.ndim) if k not in axes]
+    moved = np.transpose(a, rest + list(axes))
+    rows = moved.reshape(moved.shape[: len(rest)] + (-1,))
+    out = np.empty(rows.shape[:-1], dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = fn(*rows[index])
+    if keepdims:
+        out = out.reshape(tuple(1 if k in axes else n for k, n in enumerate(a.shape)))
+    return out
+
+
+@_builtin("Max")
+def _max(op, a):
+    return _reduce(a, op.axes, op.keepdims, sympy.Max)
+
+
+@_builtin("Min")
+def _min(op, a):
+    return _reduce(a, op.axes, op.keepdims, sympy.Min)
+
+
+@_builtin("Jacobian")
+def _jacobian(op, *arrays):
+    # adjoint.functional.Jacobian evaluates a traced vector-Jacobian product
+    # graph, linear in the cotangent leaf ``_u``: translate it once per basis
+    # cotangent, with the traced leaves standing for the node's inputs.
+    out_shape, in_shape = op._out_shape, op._in_shape
+    rows = []
+    for index in np.ndindex(out_shape):
+        basis = _constant(np.zeros(out_shape, dtype=np.int64))
+        basis[index] = sympy.Integer(1)
+        symbols = dict(zip(op._leaves, arrays))
+        symbols[op._u] = basis
+        row = _Translator(symbols, strict=False)(op._pulled)
+        rows.append(np.broadcast_to(row, in_shape))
+    return np.stack(rows).reshape(out_shape + in_shape)
+
+
+def _apply(op: Op, arrays: list[np.ndarray]) -> np.ndarray:
+    fn = _translation(type(op))
+    try:
+        result = fn(op, *arrays) if fn is not None else op.compute(*arrays)
+    except Exception as error:
+        if fn is not None:
+            raise
+        raise TypeError(
+            f"to_sympy: {op.name} has no sympy translation and its compute does not work "
+            f"on sympy object arrays ({type(error).__name__}: {error}); register one with "
+            f"adjoint.symbolic.register_translation({op.name})"
+        ) from error
+    return _objects(result, op.name)
+
+
+# ---------------------------------------------------------------------- to_sympy
+
+
+def _symbol_array(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    array = np.empty(shape, dtype=object)
+    if not shape:
+        array[()] = sympy.Symbol(name, real=True)
+        return array
+    for index in np.ndindex(shape):
+        array[index] = sympy.Symbol(name + "_" + "_".join(map(str, index)), real=True)
+    return array
+
+
+class _Translator:
+    """Translates graphs node by node, memoizing, with one symbol table for all of them."""
+
+    def __init__(self, symbols: Mapping[Value, Any] | None = None, strict: bool = True) -> None:
+        self.strict = strict
+        self.memo: dict[Value, np.ndarray] = {}
+        self.leaves: dict[Value, np.ndarray] = {}
+        self.owner: dict[str, Value] = {}
+        self.counter = 0
+        for leaf, value in (symbols or {}).items():
+            array = _objects(np.asarray(value, dtype=object), "symbols")
+            if array.shape != leaf.shape:
+                raise ValueError(
+                    f"to_sympy: the symbols given for a leaf of shape {leaf.shape} have shape "
+                    f"{array.shape}; give one symbol per element"
+                )
+            self._claim(leaf, array)
+
+    def _claim(self, leaf: Value, array: np.ndarray) -> None:
+        for item in array.reshape(-1) if self.strict else ():
+            for s in item.free_symbols:
+                other = self.owner.setdefault(s.name, leaf)
+                if other is not leaf:
+                    raise ValueError(
+                        f"to_sympy: two different leaves both give the symbol {s.name!r} "
+                        f"(shapes {other.shape} and {leaf.shape}); give them distinct names"
+                    )
+        self.leaves[leaf] = array
+        self.memo[leaf] = array
+
+    def _fresh_name(self) -> str:
+        while True:
+            name = f"x{self.counter}"
+            self.counter += 1
+            if not any(n == name or n.startswith(name + "_") for n in self.owner):
+                return name
+
+    def __call__(self, root: Value) -> np.ndarray:
+        if not isinstance(root, Value):
+            raise TypeError(f"to_sympy: expected a Tensor, got {type(root).__name__}")
+        order = find_topo_sort([root])
+        unnamed = []
+        for node in order:
+            if node in self.memo:
+                continue
+            if node.op is None:
+                if not node.requires_grad:
+                    self.memo[node] = _constant(node.realize_cached_data())
+                elif node.name is not None:
+                    self._claim(node, _symbol_array(node.name, node.shape))
+                else:
+                    unnamed.append(node)
+        for node in unnamed:
+            self._claim(node, _symbol_array(self._fresh_name(), node.shape))
+        for node in order:
+            if node not in self.memo:
+                self.memo[node] = _apply(node.op, [self.memo[x] for x in node.inputs])
+        return self.memo[root]
+
+
+def _unwrap(array: np.ndarray) -> Any:
+    return array[()] if array.ndim == 0 else array
+
+
+def to_sympy(tensor: Value, symbols: Mapping[Value, Any] | None = None) -> Any:
+    """The graph of ``tensor`` (a gradient graph of any order included) as sympy.
+
+    Returns a sympy expression for a 0-d tensor, else a NumPy object array of
+    expressions of the tensor's shape (``sympy.Array(result)`` converts it;
+    NumPy's own functions keep working on it). Symbols and constants follow the
+    module docstring; ``symbols`` maps leaves to the sympy symbols (or array of
+    them, one per element) to use instead.
+
+    >>> import adjoint as ad
+    >>> w = ad.Tensor([1.0, 2.0], name="w")
+    >>> to_sympy(ad.sum(w * w) / 2)
+    w_0**2/2 + w_1**2/2
+    """
+    return _unwrap(_Translator(symbols)(tensor))
+
+
+def leaf_symbols(tensor: Value) -> dict[Value, Any]:
+    """The symbols :func:`to_sympy` gives the leaves of ``tensor``'s graph, by leaf.
+
+    Each value is a symbol for a 0-d leaf, else an object array of symbols.
+    """
+    translator = _Translator()
+    translator(tensor)
+    return {leaf: _unwrap(array) for leaf, array in translator.leaves.items()}
+
+
+# ---------------------------------------------------------------- zero proofs
+
+
+def _drop_deltas(expr: sympy.Expr) -> sympy.Expr:
+    deltas = expr.atoms(sympy.DiracDelta)
+    return expr.xreplace({d: sympy.Integer(0) for d in deltas}) if deltas else expr
+
+
+def _heaviside_as_sign(expr: sympy.Expr) -> sympy.Expr:
+    """Heaviside(z, h) = (sign(z) + 1)/2 + (h - 1/2)(1 - sign(z)**2): one normal form."""
+    steps = expr.atoms(sympy.Heaviside)
+    if not steps:
+        return expr
+    replace = {}
+    for h in steps:
+        z = h.args[0]
+        h0 = h.args[1] if len(h.args) > 1 else sympy.Rational(1, 2)
+        s = sympy.sign(z)
+        replace[h] = (s + 1) / 2 + (h0 - sympy.Rational(1, 2)) * (1 - s**2)
+    return expr.xreplace(replace)
+
+
+_SIMPLIFY_LIMIT = 400
+
+
+def _proved_zero(expr: sympy.Expr) -> bool:
+    """True if ``expr`` simplifies to 0 (False means only: not proved)."""
+    if expr == 0:
+        return True
+    expanded = sympy.expand(expr)
+    if expanded == 0:
+        return True
+    normal = sympy.expand(_heaviside_as_sign(expanded))
+    if normal == 0:
+        return True
+    if sympy.count_ops(normal) > _SIMPLIFY_LIMIT:
+        return False
+    return sympy.simplify(normal) == 0
+
+
+def _evaluate(expr: sympy.Expr, values: Mapping[sympy.Symbol, float]) -> complex:
+    point = {s: sympy.Float(v, 40) for s, v in values.items() if s in expr.free_symbols}
+    result = sympy.sympify(expr).xreplace(point).evalf(30)
+    try:
+        return complex(result)
+    except TypeError:
+        return complex(math.nan)
+
+
+# ------------------------------------------------------------------------- check
+
+
+@dataclass
+class Derivative:
+    """One derivative compared by :func:`check`: sympy's and adjoint's, as formulas and values."""
+
+    label: str
+    latex: str
+    sympy_expr: sympy.Expr
+    adjoint_expr: sympy.Expr
+    sympy_value: float
+    adjoint_value: float
+    status: str  # "identical", "equal in value" or "DIFFERENT"
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "DIFFERENT"
+
+    @property
+    def abs_diff(self) -> float:
+        return abs(self.adjoint_value - self.sympy_value)
+
+
+def _short(expr: Any, width: int = 60) -> str:
+    text = str(expr)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+@dataclass
+class CheckReport:
+    """The result of :func:`check`: true (``bool(report)``, ``report.ok``) when all agree.
+
+    ``identical`` says that every difference simplified to zero;
+    ``max_abs_diff`` is the largest difference between adjoint's numbers and
+    sympy's (evaluated to 30 digits) at the inputs. Prints as a table in a
+    terminal and as Markdown with formulas in a notebook.
+    """
+
+    name: str
+    order: int
+    point: dict[str, Any]
+    derivatives: list[Derivative]
+
+    @property
+    def ok(self) -> bool:
+        return all(d.ok for d in self.derivatives)
+
+    @property
+    def identical(self) -> bool:
+        return all(d.status == "identical" for d in self.derivatives)
+
+    @property
+    def max_abs_diff(self) -> float:
+        return max((d.abs_diff for d in self.derivatives), default=0.0)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def _summary(self) -> str:
+        n = len(self.derivatives)
+        same = sum(d.status == "identical" for d in self.derivatives)
+        bad = sum(not d.ok for d in self.derivatives)
+        verdict = "OK" if self.ok else "FAILED"
+        parts = [f"{same} of {n} identical"]
+        if n - same - bad:
+            parts.append(f"{n - same - bad} equal in value only")
+        if bad:
+            parts.append(f"{bad} DIFFERENT")
+        return (
+            f"check {self.name}, order {self.order}: {verdict} ({', '.join(parts)}; "
+            f"max |adjoint - sympy| at the inputs = {self.max_abs_diff:.3g})"
+        )
+
+    def __str__(self) -> str:
+        lines = [self._summary()]
+        width = max((len(d.label) for d in self.derivatives), default=0)
+        shown = 0
+        for d in self.derivatives:
+            if d.ok and shown >= 12:
+                continue
+            shown += d.ok
+            lines.append(
+                f"  {d.label:<{width}}  {d.status:<14}  |diff| {d.abs_diff:.2e}  "
+                f"{_short(d.sympy_expr)}"
+            )
+            if not d.ok:
+                lines.append(f"  {'':<{width}}    sympy   {d.sympy_expr}  = {d.sympy_value!r}")
+                lines.append(f"  {'':<{width}}    adjoint {d.adjoint_expr}  = {d.adjoint_value!r}")
+        hidden = sum(d.ok for d in self.derivatives) - shown
+        if hidden > 0:
+            lines.append(f"  ... and {hidden} more that agree")
+        point = ", ".join(
+            f"{k} = {np.array2string(np.asarray(v), precision=6)}" for k, v in self.point.items()
+        )
+        lines.append(f"  at {point}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<CheckReport {self._summary()}>"
+
+    def _repr_markdown_(self) -> str:
+        rows = [
+            f"**{self._summary()}**",
+            "",
+            "| derivative | sympy | adjoint | status | \\|diff\\| |",
+            "|---|---|---|---|---|",
+        ]
+        for d in self.derivatives:
+            same = d.status == "identical"
+            adjoint = "(same)" if same else f"${sympy.latex(d.adjoint_expr)}$"
+            rows.append(
+                f"| ${d.latex}$ | ${sympy.latex(d.sympy_expr)}$ | {adjoint} | {d.status} "
+                f"| {d.abs_diff:.2e} |"
+            )
+        return "\n".join(rows)
+
+
+def _input_names(inputs: Sequence[Any], names: Sequence[str] | None) -> list[str]:
+    if names is not None:
+        if len(names) != len(inputs):
+            raise ValueError(f"check: {len(names)} names for {len(inputs)} inputs")
+        return list(names)
+    given = [x.name if isinstance(x, Tensor) else None for x in inputs]
+    taken = {name for name in given if name is not None}
+    result = []
+    k = 0
+    for name in given:
+        if name is None:
+            while f"x{k}" in taken:
+                k += 1
+            name = f"x{k}"
+            taken.add(name)
+        result.append(name)
+    if len(set(result)) != len(result):
+        raise ValueError(f"check: the inputs' names {result} repeat; give distinct names")
+    return result
+
+
+def _one_hot(shape: tuple[int, ...], index: tuple[int, ...]) -> Tensor:
+    data = np.zeros(shape)
+    data[index] = 1.0
+    return Tensor(data, requires_grad=False)
+
+
+def _adjoints(output: Tensor, index: tuple[int, ...], leaves: list[Tensor]) -> list[Tensor | None]:
+    """Adjoint graphs of ``output[index]`` for each leaf (None: does not depend on it)."""
+    if not output.requires_grad:
+        return [None] * len(leaves)
+    for leaf in leaves:
+        leaf.grad = None
+    compute_gradient_of_variables(output, _one_hot(output.shape, index))
+    grads = [leaf.grad for leaf in leaves]
+    for leaf in leaves:
+        leaf.grad = None
+    return grads
+
+
+def _label(name: str, out_index: tuple, out_ndim: int, syms: list[sympy.Symbol]) -> tuple:
+    target = name + (f"[{', '.join(map(str, out_index))}]" if out_ndim else "")
+    n = len(syms)
+    power = "" if n == 1 else str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    text = f"∂{power}{target}/" + "".join(f"∂{s}" for s in syms)
+    latex_target = sympy.latex(sympy.Symbol(name)) + (
+        f"_{{{','.join(map(str, out_index))}}}" if out_ndim else ""
+    )
+    top = r"\partial" + (f"^{{{n}}}" if n > 1 else "") + " " + latex_target
+    bottom = r"\,".join(r"\partial " + sympy.latex(s) for s in syms)
+    return text, rf"\frac{{{top}}}{{{bottom}}}"
+
+
+def check(
+    f: Callable[..., Tensor],
+    *inputs: Any,
+    order: int = 1,
+    names: Sequence[str] | None = None,
+    rtol: float = 1e-9,
+    atol: float = 1e-12,
+    samples: int = 3,
+    seed: int = 0,
+) -> CheckReport:
+    """Compare adjoint's derivatives of ``f`` up to... exactly ``order`` with ``sympy.diff``.
+
+    ``f`` is applied to Tensors made from ``inputs`` (named by ``names``, a
+    Tensor input's own name, or ``x0``, ``x1``, ...) and its graph becomes
+    sympy with :func:`to_sympy`. Every ``order``-th partial derivative of every
+    output element, mixed ones included and each order of differentiation
+    separately, is built by adjoint as a graph (backward passes with one-hot
+    cotangents, repeated), converted with :func:`to_sympy`, and compared with
+    ``sympy.diff`` of the forward formula:
+
+    * ``identical``: the difference simplifies to 0;
+    * ``equal in value``: simplify could not prove it, but the difference is 0
+      to ``rtol``/``atol`` at the inputs and at ``samples`` points nearby,
+      evaluated to 30 digits;
+    * ``DIFFERENT`` otherwise.
+
+    Adjoint's numbers (the gradient graphs' values) are compared with sympy's
+    at the inputs too (``max_abs_diff``). The report is true when nothing is
+    DIFFERENT. The cost grows as (number of input elements) ** order: meant
+    for small inputs.
+
+    >>> import adjoint as ad
+    >>> report = ad.symbolic.check(lambda x, y: ad.sin(x * y), 0.5, 2.0, order=2)
+    >>> report.ok, report.identical
+    (True, True)
+    """
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"check: order must be a positive int, got {order!r}")
+    if not inputs:
+        raise ValueError("check: give at least one input")
+    labels = _input_names(inputs, names)
+    arrays = [np.array(np.asarray(x), dtype=np.float64) for x in inputs]
+    leaves = [Tensor(a, name=n) for a, n in zip(arrays, labels)]
+    symbols = {leaf: _symbol_array(n, leaf.shape) for leaf, n in zip(leaves, labels)}
+    translate = _Translator(symbols)
+    out = f(*leaves)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"check: f must return a Tensor, got {type(out).__name__}")
+    forward = translate(out)
+    variables = [(j, idx) for j, leaf in enumerate(leaves) for idx in np.ndindex(leaf.shape)]
+    point = {symbols[leaves[j]][idx]: float(arrays[j][idx]) for j, idx in variables}
+
+    # items: (out_index, path of variables, tensor or None, element index)
+    items = [(e, (), out, e) for e in np.ndindex(out.shape)]
+    for _ in range(order):
+        extended = []
+        for e, path, tensor, index in items:
+            grads = _adjoints(tensor, index, leaves) if tensor is not None else None
+            for v, (j, idx) in enumerate(variables):
+                extended.append((e, path + (v,), None if grads is None else grads[j], idx))
+        items = extended
+
+    rng = np.random.default_rng(seed)
+    # Nearby points keep each coordinate's sign (and zeros), so domains such as
+    # log's are kept; points where either side is not a finite real are skipped.
+    nearby = [
+        {s: v * (1 + 0.05 * rng.standard_normal()) for s, v in point.items()}
+        for _ in range(samples)
+    ]
+    exact: dict[tuple, sympy.Expr] = {}
+
+    def sympy_derivative(e: tuple, path: tuple) -> sympy.Expr:
+        key = (e, path)
+        if key not in exact:
+            if not path:
+                exact[key] = forward[e]
+            else:
+                j, idx = variables[path[-1]]
+                exact[key] = _drop_deltas(
+                    sympy.diff(sympy_derivative(e, path[:-1]), symbols[leaves[j]][idx])
+                )
+        return exact[key]
+
+    name = getattr(f, "__name__", "f")
+    name = name if name.isidentifier() else "f"
+    derivatives = []
+    for e, path, tensor, index in items:
+        want = sympy_derivative(e, path)
+        if tensor is None:
+            got, got_value = sympy.Integer(0), 0.0
+        else:
+            got = translate(tensor)[index]
+            got_value = float(tensor.numpy()[index])
+        want_value = _evaluate(want, point).real
+        syms = [symbols[leaves[variables[v][0]]][variables[v][1]] for v in path]
+        text, latex = _label(name, e, out.ndim, syms)
+        if _proved_zero(got - want):
+            status = "identical"
+        else:
+            status = "equal in value"
+            for k, values in enumerate([point, *nearby]):
+                a, b = _evaluate(got, values), _evaluate(want, values)
+                if k and not all(np.isfinite([a.real, b.real]) & ([a.imag, b.imag] == [0, 0])):
+                    continue
+                if not np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
+                    status = "DIFFERENT"
+                    break
+        if not np.isclose(got_value, want_value, rtol=1e-7, atol=1e-10, equal_nan=True):
+            status = "DIFFERENT"
+        derivatives.append(Derivative(text, latex, want, got, want_value, got_value, status))
+    return CheckReport(name, order, dict(zip(labels, arrays)), derivatives)
+
+
+# -------------------------------------------------------------------- from_sympy
+
+
+def _ops():
+    from adjoint import ops
+
+    return ops
+
+
+def _needs(name: str):
+    fn = getattr(_ops(), name, None)
+    if fn is None:
+        raise NotImplementedError(f"from_sympy: adjoint.ops has no {name!r} yet")
+    return fn
+
+
+def _heaviside(x, h0=None):
+    ops = _ops()
+    if h0 is not None and float(h0) == 0:
+        return ops.step(x)
+    h0 = 0.5 if h0 is None else float(h0)
+    s = _needs("sign")(x)
+    return (s + 1) * 0.5 + (h0 - 0.5) * (1 - s * s)
+
+
+def _fold(fn):
+    def apply(*args):
+        result = args[0]
+        for a in args[1:]:
+            result = fn(result, a)
+        return result
+
+    return apply
+
+
+_FUNCTIONS: dict[Any, Callable[..., Any]] = {
+    sympy.exp: lambda x: _ops().exp(x),
+    sympy.log: lambda x: _ops().log(x),
+    sympy.sin: lambda x: _ops().sin(x),
+    sympy.cos: lambda x: _ops().cos(x),
+    sympy.tan: lambda x: _ops().sin(x) / _ops().cos(x),
+    sympy.tanh: lambda x: _needs("tanh")(x),
+    sympy.sinh: lambda x: (_ops().exp(x) - _ops().exp(-x)) * 0.5,
+    sympy.cosh: lambda x: (_ops().exp(x) + _ops().exp(-x)) * 0.5,
+    sympy.Abs: lambda x: _needs("abs")(x),
+    sympy.sign: lambda x: _needs("sign")(x),
+    sympy.Max: _fold(lambda a, b: _needs("maximum")(a, b)),
+    sympy.Min: _fold(lambda a, b: _needs("minimum")(a, b)),
+    sympy.Heaviside: _heaviside,
+}
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, Value)
+
+
+def _from_number(expr: sympy.Expr) -> float | int:
+    if expr.is_Integer:
+        return int(expr)
+    value = complex(expr.evalf(30))
+    if value.imag or not math.isfinite(value.real):
+        raise ValueError(f"from_sympy: {expr} is not a finite real number")
+    return value.real
+
+
+def _build_add(args: list[Any]) -> Any:
+    constant = sum(a for a in args if _is_number(a))
+    tensors = [a for a in args if not _is_number(a)]
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = result + t
+    return result + constant if constant else result
+
+
+def _build_mul(expr: sympy.Mul, built: Mapping[sympy.Basic, Any]) -> Any:
+    coeff, factors = expr.as_coeff_mul()
+    numerator, denominator = [], []
+    for factor in factors:
+        base, exponent = factor.as_base_exp()
+        if exponent.is_Number and exponent < 0 and not base.is_Number:
+            denominator.append(built[base] if exponent == -1 else built[base**-exponent])
+        else:
+            numerator.append(built[factor])
+    p, q = (int(coeff.p), int(coeff.q)) if coeff.is_Rational else (_from_number(coeff), 1)
+    if not numerator:
+        result = p / q
+        for d in denominator:
+            result = result / d
+        return result
+    result = numerator[0]
+    for a in numerator[1:]:
+        result = result * a
+    if p == -1:
+        result = -result
+    elif p != 1:
+        result = result * p
+    for d in denominator:
+        result = result / d
+    return result / q if q != 1 else result
+
+
+def _build_pow(expr: sympy.Pow, built: Mapping[sympy.Basic, Any]) -> Any:
+    base, exponent = expr.args
+    ops = _ops()
+    if base is sympy.E:
+        return ops.exp(built[exponent])
+    if exponent == sympy.Rational(1, 2) and not base.is_Number:
+        return _needs("sqrt")(built[base])
+    if exponent.is_Number:
+        return ops.power_scalar(built[base], _from_number(exponent))
+    if base.is_Number:
+        return ops.scalar_power(_from_number(base), built[exponent])
+    return ops.power(built[base], built[exponent])
+
+
+def _children(expr: sympy.Basic) -> tuple:
+    if isinstance(expr, sympy.Mul):
+        _, factors = expr.as_coeff_mul()
+        children = []
+        for factor in factors:
+            base, exponent = factor.as_base_exp()
+            if exponent.is_Number and exponent < 0 and not base.is_Number:
+                children.append(base if exponent == -1 else base**-exponent)
+            else:
+                children.append(factor)
+        return tuple(children)
+    if isinstance(expr, sympy.Pow):
+        base, exponent = expr.args
+        if base is sympy.E:
+            return (exponent,)
+        return tuple(a for a in (base, exponent) if not a.is_Number)
+    if isinstance(expr, sympy.Heaviside):
+        return expr.args[:1]
+    return expr.args
+
+
+def from_sympy(expr: Any, symbols: Sequence[sympy.Symbol] | None = None) -> Callable[..., Tensor]:
+    """A Python function of Tensors that computes ``expr`` with adjoint's ops.
+
+    Its arguments are the values of ``symbols`` in order (default: the free
+    symbols sorted by name); each may be a Tensor, an array or a number, and
+    they broadcast. Supported: numbers (and pi, E), ``+ * / **``, exp, log,
+    sin, cos, tan, tanh, sinh, cosh, sqrt, Abs, sign, Max, Min and
+    Heaviside; anything else raises ``NotImplementedError`` naming it.
+
+    >>> import sympy
+    >>> import adjoint as ad
+    >>> x = sympy.Symbol("x")
+    >>> f = from_sympy(x**3 + sympy.sin(x))
+    >>> t = ad.Tensor(0.0)
+    >>> f(t).backward()
+    >>> float(t.grad)
+    1.0
+    """
+    expr = sympy.sympify(expr)
+    if not isinstance(expr, sympy.Expr):
+        raise TypeError(f"from_sympy: expected a sympy expression, got {type(expr).__name__}")
+    if symbols is None:
+        symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    symbols = list(symbols)
+    missing = expr.free_symbols - set(symbols)
+    if missing:
+        names = ", ".join(sorted(s.name for s in missing))
+        raise ValueError(
+            f"from_sympy: the expression uses {names}, not among the symbols {symbols}"
+        )
+    order = _postorder(expr)
+    for node in order:
+        if node.is_Number or node.is_NumberSymbol or node.is_Symbol:
+            continue
+        if isinstance(node, (sympy.Add, sympy.Mul, sympy.Pow)):
+            continue
+        if node.func not in _FUNCTIONS and node.free_symbols:
+            supported = ", ".join(
+                ["Add", "Mul", "Pow"] + [getattr(f, "__name__", str(f)) for f in _FUNCTIONS]
+            )
+            raise NotImplementedError(
+                f"from_sympy: {type(node).__name__} (in {node}) is not supported; "
+                f"supported: {supported}, numbers and symbols"
+            )
+
+    def fn(*args: Any) -> Tensor:
+        from adjoint.ops.common import as_tensor
+
+        if len(args) != len(symbols):
+            raise TypeError(
+                f"from_sympy function of {[s.name for s in symbols]} takes {len(symbols)} "
+                f"argument(s), got {len(args)}"
+            )
+        tensors = [as_tensor(a, "from_sympy") for a in args]
+        built: dict[sympy.Basic, Any] = dict(zip(symbols, tensors))
+        for node in order:
+            if node in built:
+                continue
+            if not node.free_symbols:
+                built[node] = _from_number(node)
+            elif isinstance(node, sympy.Add):
+                built[node] = _build_add([built[a] for a in node.args])
+            elif isinstance(node, sympy.Mul):
+                built[node] = _build_mul(node, built)
+            elif isinstance(node, sympy.Pow):
+                built[node] = _build_pow(node, built)
+            else:
+                extra = node.args[1:] if isinstance(node, sympy.Heaviside) else ()
+                built[node] = _FUNCTIONS[node.func](*[built[a] for a in _children(node)], *extra)
+        result = built[expr]
+        if _is_number(result):
+            shape = np.broadcast_shapes(*[t.shape for t in tensors]) if tensors else ()
+            return Tensor(np.full(shape, float(result)), requires_grad=False)
+        return result
+
+    return fn
+
+
+def _postorder(expr: sympy.Basic) -> list[sympy.Basic]:
+    """Subexpressions, children before parents, each once (iterative)."""
+    seen: set = set()
+    order: list = []
+    stack = [(expr, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        if node.free_symbols and not node.is_Symbol:
+            for child in reversed(_children(node)):
+                if child not in seen:
+                    stack.append((child, False))
+    return order
