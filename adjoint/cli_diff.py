@@ -2,7 +2,8 @@
 
     python -m adjoint diff "tanh(x)*exp(-x**2)" --wrt x --order 3 --at x=0.3
 
-The formula is parsed by sympy, turned into an adjoint graph, and differentiated
+The formula is parsed by sympy, turned into an adjoint graph by
+:func:`adjoint.symbolic.from_sympy`, and differentiated
 by differentiating gradient graphs: order k is the reverse sweep applied to the
 order-(k-1) derivatives. With several ``--wrt`` variables every mixed partial is
 computed once (partials commute, so only sorted multi-indices are taken). Each
@@ -31,6 +32,7 @@ import sympy
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 from adjoint.autograd import Tensor, derivative_order, find_topo_sort, gradients
+from adjoint.symbolic import from_sympy
 
 #: The functions a formula may call, by the name the user types.
 FUNCTIONS: dict[str, sympy.Basic] = {
@@ -145,79 +147,8 @@ def _split_names(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-# ------------------------------------------------------------- sympy to adjoint
-
-_UNARY = {
-    sympy.exp: "exp",
-    sympy.log: "log",
-    sympy.sin: "sin",
-    sympy.cos: "cos",
-    sympy.tanh: "tanh",
-    sympy.Abs: "abs",
-}
-
-
-def to_adjoint(expr: sympy.Expr, leaves: dict[sympy.Symbol, Tensor]) -> Tensor | float:
-    """The adjoint graph of ``expr`` with its symbols bound to ``leaves``.
-
-    Walks the expression bottom-up with an explicit stack (deep formulas are fine).
-    """
-    from adjoint import ops
-
-    results: dict[sympy.Basic, Tensor | float] = {}
-    stack = [expr]
-    while stack:
-        node = stack[-1]
-        if node in results:
-            stack.pop()
-            continue
-        pending = [a for a in node.args if a not in results]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        args = [results[a] for a in node.args]
-        if node.is_Symbol:
-            results[node] = leaves[node]
-        elif node.is_Number or node.is_NumberSymbol:
-            results[node] = float(node)
-        elif node.is_Add:
-            results[node] = _fold(args, lambda a, b: a + b)
-        elif node.is_Mul:
-            results[node] = _fold(args, lambda a, b: a * b)
-        elif node.is_Pow:
-            base, exponent = args
-            results[node] = base**exponent
-        elif node.func in _UNARY:
-            results[node] = getattr(ops, _UNARY[node.func])(_tensor(args[0]))
-        elif node.func is sympy.tan:
-            a = _tensor(args[0])
-            results[node] = ops.sin(a) / ops.cos(a)
-        elif node.func in (sympy.sinh, sympy.cosh):
-            a = _tensor(args[0])
-            sign = 1.0 if node.func is sympy.cosh else -1.0
-            results[node] = (ops.exp(a) + sign * ops.exp(-a)) / 2.0
-        else:
-            raise UsageError(f"cannot differentiate {node.func.__name__} (in {node})")
-    return results[expr]
-
-
 def _tensor(value: Tensor | float) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value, requires_grad=False)
-
-
-def _fold(args: list, combine) -> Tensor | float:
-    # Numbers first, so that a Python scalar meets a Tensor as a *Scalar op.
-    numbers = [a for a in args if not isinstance(a, Tensor)]
-    tensors = [a for a in args if isinstance(a, Tensor)]
-    total = None
-    if numbers:
-        total = numbers[0]
-        for a in numbers[1:]:
-            total = combine(total, a)
-    for t in tensors:
-        total = t if total is None else combine(t, total)
-    return total
 
 
 # --------------------------------------------------------------- differentiation
@@ -273,9 +204,10 @@ def differentiate(
     leaves = {variables[name]: Tensor(value, name=name) for name, value in at.items()}
     point = {variables[name]: value for name, value in at.items()}
 
+    function = from_sympy(expr, list(leaves))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        top = _tensor(to_adjoint(expr, leaves))
+        top = _tensor(function(*leaves.values()))
     current: dict[tuple[str, ...], Tensor] = {(): top}
     derivatives = [_derivative((), top, expr, point)]
     by_order = [[top]]
@@ -420,4 +352,4 @@ def _draw(tensors: list[Tensor], path: str) -> None:
         raise UsageError(f"--draw: cannot write {path}: {error.strerror or error}") from None
 
 
-__all__ = ["UsageError", "parse_formula", "parse_assignments", "to_adjoint", "differentiate"]
+__all__ = ["UsageError", "parse_formula", "parse_assignments", "differentiate"]
