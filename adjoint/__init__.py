@@ -35,10 +35,12 @@ from adjoint.autograd import (
     no_grad,
     set_lazy_mode,
 )
+from adjoint.functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from adjoint.graph import Graph
 from adjoint.init import cpu, default_device
 from adjoint.numerical import gradcheck
 from adjoint.ops import *
+from adjoint.simplify import census, simplify
 from adjoint.tracing import evaluation_steps, trace_evaluation
 
 __version__ = "0.1.0"

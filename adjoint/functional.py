@@ -1,0 +1,493 @@
+"""Derivatives as functions: grad, value_and_grad, jacobian, hessian, vjp, jvp, hvp.
+
+Each takes a Python function of Tensors and returns Tensors that are graph
+nodes, so every combination nests: ``grad(grad(f))``, ``jacobian(grad(f))``,
+``grad`` of a function that calls ``hessian``.
+
+>>> import adjoint as ad
+>>> d3 = ad.grad(ad.grad(ad.grad(lambda x: x ** 4)))
+>>> float(d3(2.0))        # 24 x
+48.0
+
+How inputs become variables. Numbers and arrays become fresh float64 leaves.
+A Tensor is *not* detached: the function runs on ``x + 0`` (an ``AddScalar(0)``
+node, whose adjoint rule passes ``out_grad`` through unchanged), and the
+reverse walk (:func:`adjoint.autograd.gradients`) stops at that node. So
+
+* an outer derivative flows through the inner one into ``x`` (nesting works),
+* the inner derivative treats its argument as an independent variable, also
+  when the function closes over ``x`` itself: ``grad(lambda y: y * x)(x)`` is
+  ``x``, not ``2 x`` (no "perturbation confusion" in nested derivatives),
+* nothing is written to any ``.grad``: the functional API never touches the
+  user's leaves.
+
+A Tensor that requires no grad (a constant) gets a fresh leaf over its data.
+
+An input the output does not depend on gets zeros of its shape, at every
+order (the second derivative of a linear function is zero, not an error).
+
+Under ``no_grad`` the functions still differentiate (they switch recording on
+inside) and return constants, cut from any graph.
+
+Fast Jacobians and Hessians. ``jacobian`` returns one :class:`Jacobian` node
+rather than a graph of m backward passes. Its construction traces the function
+once together with its vector-Jacobian product ``u -> J^T u`` for a
+placeholder cotangent ``u``; evaluating it runs that one traced graph on a
+batch of all m basis cotangents at once, along a leading axis
+(:meth:`adjoint.graph.Graph.run`), so the cost is one batched NumPy evaluation
+of the VJP graph instead of m Python-level backward passes. ``hessian(f)`` is
+``jacobian(grad(f))``: the gradient graph is built once, its Hessian-vector
+product graph once, and all n Hessian rows come from one batched run. The
+node is still differentiable: its gradient rule builds the Jacobian as an
+explicit graph (m backward passes) and differentiates that, so third
+derivatives through a Hessian are exact; that cost is paid only when asked
+for.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from adjoint import autograd
+from adjoint.autograd import Tensor, TensorOp, Value, enable_grad, gradients
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "jvp",
+    "hvp",
+    "jacobian",
+    "hessian",
+    "Jacobian",
+]
+
+
+# --------------------------------------------------------------- validation
+
+
+def _argnums(argnums: Any, n_args: int, name: str) -> tuple[tuple[int, ...], bool]:
+    """``argnums`` as non-negative positions, and whether it was a single int."""
+    single = isinstance(argnums, (numbers.Integral, np.integer)) and not isinstance(argnums, bool)
+    items = (argnums,) if single else argnums
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise TypeError(
+            f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}"
+        ) from None
+    if not items:
+        raise ValueError(f"{name}: argnums is empty; give at least one argument position")
+    result = []
+    for k in items:
+        if isinstance(k, bool) or not isinstance(k, (numbers.Integral, np.integer)):
+            raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
+        if not -n_args <= k < n_args:
+            valid = f"0..{n_args - 1} (or -{n_args}..-1)" if n_args else "none"
+            raise IndexError(
+                f"{name}: argnums {int(k)} is out of range for a function called with "
+                f"{n_args} argument(s); valid argnums: {valid}"
+            )
+        result.append(int(k) % n_args)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{name}: argnums {argnums!r} names an argument twice")
+    return tuple(result), single
+
+
+def _variable(x: Any, name: str, position: int) -> Tensor:
+    """The node a derivative is taken with respect to (see the module docstring)."""
+    if isinstance(x, Tensor):
+        if x.requires_grad:
+            from adjoint.ops import AddScalar
+
+            return AddScalar(0)(x)
+        return Tensor.make_const(x.realize_cached_data(), requires_grad=True)
+    if isinstance(x, Value):
+        raise TypeError(f"{name}: argument {position} is a {type(x).__name__}; give a Tensor")
+    try:
+        return Tensor(x, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name}: cannot differentiate with respect to argument {position} of type "
+            f"{type(x).__name__} ({error}); give a Tensor, a NumPy array or a number"
+        ) from None
+
+
+def _output(out: Any, name: str, *, scalar: bool, hint: str = "") -> Tensor:
+    if not isinstance(out, Tensor):
+        raise TypeError(
+            f"{name} needs a function that returns a Tensor, got {type(out).__name__}; "
+            "build the output with adjoint ops (wrap constants with ad.Tensor)"
+        )
+    if scalar and out.size != 1:
+        raise ValueError(
+            f"{name} needs a function with a scalar output, got shape {out.shape}; {hint}"
+        )
+    return out
+
+
+def _trace(f: Callable, args: Sequence[Any], positions: tuple[int, ...], name: str):
+    """Call ``f`` with the arguments at ``positions`` made variables; (output, variables)."""
+    args = list(args)
+    variables = []
+    for k in positions:
+        args[k] = _variable(args[k], name, k)
+        variables.append(args[k])
+    return f(*args), variables
+
+
+def _finish(results: Any, recording: bool) -> Any:
+    """Results as they are, or cut from the graph when the caller is under ``no_grad``."""
+    if recording:
+        return results
+    if isinstance(results, tuple):
+        return tuple(_finish(r, False) for r in results)
+    return results.detach() if isinstance(results, Tensor) else results
+
+
+def _cotangent(value: Any, like: Tensor, name: str, what: str) -> Tensor:
+    if isinstance(value, Tensor):
+        t = value
+    else:
+        t = Tensor(value, dtype=like.dtype, requires_grad=False)
+    if t.shape != like.shape:
+        raise ValueError(f"{name}: {what} has shape {t.shape} but must have shape {like.shape}")
+    return t
+
+
+def _inner(gs: Sequence[Tensor], vs: Sequence[Tensor]) -> Tensor:
+    """sum_k <g_k, v_k> as one scalar graph node."""
+    from adjoint.ops import summation
+
+    total = None
+    for g, v in zip(gs, vs):
+        term = summation(g * v)
+        total = term if total is None else total + term
+    return total
+
+
+# ---------------------------------------------------------------- gradients
+
+
+def value_and_grad(
+    f: Callable[..., Tensor], argnums: int | tuple[int, ...] = 0
+) -> Callable[..., tuple[Tensor, Any]]:
+    """``f`` and its gradient together: ``value_and_grad(f)(x) -> (f(x), grad f(x))``.
+
+    Same rules as :func:`grad`; the value is the output node itself.
+
+    >>> import adjoint as ad
+    >>> v, g = ad.value_and_grad(lambda x: (x * x).sum())([1.0, 2.0])
+    >>> float(v), g.numpy().tolist()
+    (5.0, [2.0, 4.0])
+    """
+
+    def value_and_grad_f(*args: Any) -> tuple[Tensor, Any]:
+        return _value_and_grad(f, args, argnums, "value_and_grad")
+
+    return value_and_grad_f
+
+
+def _value_and_grad(f, args, argnums, name, simplify=None):
+    positions, single = _argnums(argnums, len(args), name)
+    recording = autograd.is_grad_enabled()
+    with enable_grad():
+        out, variables = _trace(f, args, positions, name)
+        out = _output(out, name, scalar=True, hint="use jacobian or vjp")
+        grads = tuple(gradients(out, variables))
+        if simplify is None:
+            simplify = any(autograd.derivative_order(g) >= 2 for g in grads)
+        if simplify:
+            from adjoint.simplify import simplify as simplify_graph
+
+            grads = simplify_graph(*grads, keep=variables).outputs
+    return _finish((out, grads[0] if single else grads), recording)
+
+
+def grad(
+    f: Callable[..., Tensor], argnums: int | tuple[int, ...] = 0, *, simplify: bool | None = None
+) -> Callable[..., Any]:
+    """The gradient of a scalar function: ``grad(f)(x)`` has ``x``'s shape.
+
+    ``argnums`` picks the argument(s) to differentiate (an int gives one
+    Tensor, a tuple gives a tuple). The result is a graph node, so gradients
+    nest to any order, and an argument ``f`` does not depend on gets zeros.
+
+    ``simplify``: run :func:`adjoint.simplify.simplify` on the gradient graph
+    (keeping the variables). The default (None) does so exactly when the
+    gradient is of second or higher order (``f`` itself returns gradient
+    nodes): first gradients stay the graph reverse mode builds, at no extra
+    cost, while nested ones stop growing geometrically (the 8th derivative of
+    tanh: 16 nodes instead of 2,592, built 5x faster; see
+    :mod:`adjoint.simplify`). ``simplify=False`` shows the raw growth.
+
+    >>> import adjoint as ad
+    >>> f = lambda x: ad.sin(x) * x
+    >>> round(float(ad.grad(f)(0.5)), 6)            # sin x + x cos x
+    0.918217
+    >>> round(float(ad.grad(ad.grad(f))(0.5)), 6)   # 2 cos x - x sin x
+    1.515452
+    """
+
+    def grad_f(*args: Any) -> Any:
+        return _value_and_grad(f, args, argnums, "grad", simplify)[1]
+
+    return grad_f
+
+
+def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any], tuple]]:
+    """The output of ``f`` and its vector-Jacobian product (pullback).
+
+    ``vjp(f, x, y) -> (out, vjp_fn)``; ``vjp_fn(u)`` returns ``(J_x^T u,
+    J_y^T u)``, a tuple with one Tensor per primal, for a cotangent ``u`` of
+    ``out``'s shape. ``vjp_fn`` may be called many times; each call is one
+    reverse walk over the same forward graph. A Tensor cotangent that requires
+    grad is differentiated through (``vjp_fn`` is linear in it).
+
+    >>> import adjoint as ad
+    >>> out, pullback = ad.vjp(lambda x: x * x, [1.0, 3.0])
+    >>> pullback([1.0, 1.0])[0].numpy().tolist()
+    [2.0, 6.0]
+    """
+    if not primals:
+        raise ValueError("vjp: give at least one primal argument: vjp(f, x)")
+    recording = autograd.is_grad_enabled()
+    with enable_grad():
+        out, variables = _trace(f, primals, tuple(range(len(primals))), "vjp")
+        out = _output(out, "vjp", scalar=False)
+
+    def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
+        with enable_grad():
+            u = _cotangent(cotangent, out, "vjp", "the cotangent")
+            return _finish(tuple(gradients(out, variables, u)), recording)
+
+    return _finish(out, recording), vjp_fn
+
+
+def _as_args(primals: Any, name: str, what: str) -> tuple[tuple, bool]:
+    """``primals`` as a tuple of arguments, and whether a single argument was given."""
+    if isinstance(primals, tuple):
+        return primals, False
+    if isinstance(primals, list) and any(isinstance(p, (Tensor, np.ndarray)) for p in primals):
+        return tuple(primals), False
+    return (primals,), True
+
+
+def jvp(f: Callable[..., Tensor], primals: Any, tangents: Any) -> tuple[Tensor, Tensor]:
+    """The output of ``f`` and its Jacobian-vector product ``J t``, with no forward rules.
+
+    ``jvp(f, (x, y), (tx, ty)) -> (out, J_x tx + J_y ty)``; a single primal
+    may be given without the tuple: ``jvp(f, x, t)``.
+
+    adjoint has only reverse-mode rules. The "double-VJP" trick gets forward
+    mode from them: the pullback ``u -> J^T u`` is linear in the cotangent
+    ``u``, so ``<J^T u, t>`` is a linear function of ``u`` whose gradient with
+    respect to ``u`` is ``J t``. We build the pullback graph once on a
+    placeholder ``u`` (zeros; its value never matters, since the result does
+    not depend on it), take ``<J^T u, t>``, and run one more reverse walk with
+    respect to ``u``. Cost: two reverse passes, all in graph nodes, so the
+    result can be differentiated again.
+
+    >>> import adjoint as ad
+    >>> out, tangent = ad.jvp(lambda x: x ** 3, 2.0, 1.0)
+    >>> float(out), float(tangent)
+    (8.0, 12.0)
+    """
+    args, single = _as_args(primals, "jvp", "primals")
+    if single:
+        tans = (tangents,)
+    else:
+        tans = tuple(tangents) if isinstance(tangents, (tuple, list)) else (tangents,)
+    if len(tans) != len(args):
+        raise ValueError(
+            f"jvp: got {len(args)} primal(s) but {len(tans)} tangent(s); give one tangent "
+            "per primal, of the primal's shape"
+        )
+    recording = autograd.is_grad_enabled()
+    with enable_grad():
+        out, variables = _trace(f, args, tuple(range(len(args))), "jvp")
+        out = _output(out, "jvp", scalar=False)
+        ts = [
+            _cotangent(t, x, "jvp", f"tangent {k}") for k, (t, x) in enumerate(zip(tans, variables))
+        ]
+        u = Tensor.make_const(np.zeros(out.shape, dtype=out.dtype), requires_grad=True)
+        pulled = gradients(out, variables, u)
+        (tangent_out,) = gradients(_inner(pulled, ts), [u])
+    return _finish((out, tangent_out), recording)
+
+
+def hvp(f: Callable[..., Tensor], primals: Any, v: Any) -> Any:
+    """The Hessian of a scalar ``f`` times ``v``, without forming the Hessian.
+
+    ``hvp(f, x, v) -> H v`` (one Tensor of ``x``'s shape); with several
+    primals, ``hvp(f, (x, y), (vx, vy))`` returns a tuple, the blocks of the
+    full Hessian times the stacked ``v``. It is the gradient of ``<grad f, v>``:
+    one reverse pass for the gradient and one over that gradient graph, a small
+    constant times the cost of one gradient, whatever the size of ``x``.
+
+    >>> import adjoint as ad
+    >>> ad.hvp(lambda x: (x ** 3).sum(), [1.0, 2.0], [1.0, 1.0]).numpy().tolist()
+    [6.0, 12.0]
+    """
+    args, single = _as_args(primals, "hvp", "primals")
+    vs = (v,) if single else (tuple(v) if isinstance(v, (tuple, list)) else (v,))
+    if len(vs) != len(args):
+        raise ValueError(
+            f"hvp: got {len(args)} primal(s) but {len(vs)} vector(s); give one v per "
+            "primal, of the primal's shape"
+        )
+    recording = autograd.is_grad_enabled()
+    with enable_grad():
+        out, variables = _trace(f, args, tuple(range(len(args))), "hvp")
+        out = _output(out, "hvp", scalar=True, hint="hvp is for scalar functions; use jvp")
+        vs = [_cotangent(t, x, "hvp", f"v {k}") for k, (t, x) in enumerate(zip(vs, variables))]
+        result = tuple(gradients(_inner(gradients(out, variables), vs), variables))
+    return _finish(result[0] if single else result, recording)
+
+
+# ---------------------------------------------------------------- jacobians
+
+
+class Jacobian(TensorOp):
+    """The Jacobian of a traced function as one node: fast to evaluate, exact to differentiate.
+
+    Made by :func:`jacobian`. Its inputs are the Tensor arguments of the call;
+    its output has shape ``output shape + shape of argument argnum``.
+    ``compute`` evaluates a traced vector-Jacobian product graph on all basis
+    cotangents at once (a batch along a leading axis), and it runs again on new
+    input values (``Graph.run`` re-evaluates it like any op). ``gradient``
+    builds the Jacobian as an explicit graph, one reverse pass per output
+    element, and returns its vector-Jacobian product: exact derivatives of any
+    order, built only when asked for.
+    """
+
+    def __init__(self, f: Callable, args: tuple, slots: tuple[int, ...], argnum: int) -> None:
+        self.argnum = argnum
+        self._f = f
+        self._args = args
+        self._slots = slots
+        self._build_trace()
+
+    def _build_trace(self) -> None:
+        with enable_grad(), autograd.lazy_mode(False):
+            args = list(self._args)
+            self._leaves = []
+            for k in self._slots:
+                leaf = Tensor.make_const(args[k].realize_cached_data(), requires_grad=True)
+                args[k] = leaf
+                self._leaves.append(leaf)
+            x = self._leaves[self._slots.index(self.argnum)]
+            out = _output(self._f(*args), "jacobian", scalar=False)
+            self._u = Tensor.make_const(np.zeros(out.shape, dtype=out.dtype), requires_grad=True)
+            (self._pulled,) = gradients(out, [x], self._u)
+            self._in_graph = {id(node) for node in autograd.find_topo_sort([self._pulled])}
+            self._out_shape = out.shape
+            self._in_shape = x.shape
+            self._dtype = np.result_type(out.dtype, x.dtype)
+
+    def compute(self, *arrays: np.ndarray) -> np.ndarray:
+        from adjoint.graph import Graph
+
+        m = int(np.prod(self._out_shape, dtype=np.int64))
+        basis = np.eye(m, dtype=self._u.dtype).reshape((m,) + self._out_shape)
+        feed = {leaf: a for leaf, a in zip(self._leaves, arrays) if id(leaf) in self._in_graph}
+        if id(self._u) in self._in_graph:
+            feed[self._u] = basis
+        (rows,) = Graph(self._pulled).run(feed)
+        rows = np.broadcast_to(rows, (m,) + self._in_shape)
+        return np.array(rows, dtype=self._dtype).reshape(self._out_shape + self._in_shape)
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, ...]:
+        args = list(self._args)
+        for k, x in zip(self._slots, node.inputs):
+            args[k] = x
+        explicit = _jacobian_graph(self._f, args, self.argnum)
+        return tuple(gradients(_inner([explicit], [out_grad]), list(node.inputs)))
+
+    def infer_shape(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+        return self._out_shape + self._in_shape
+
+    def infer_dtype(self, *dtypes: np.dtype) -> np.dtype:
+        return self._dtype
+
+
+def _jacobian_graph(f: Callable, args: list, argnum: int) -> Tensor:
+    """The Jacobian as an explicit graph: one reverse pass per output element, stacked."""
+    from adjoint.ops import reshape, stack
+
+    out, (x,) = _trace(f, args, (argnum,), "jacobian")
+    out = _output(out, "jacobian", scalar=False)
+    m = out.size
+    rows = []
+    for i in range(m):
+        e = np.zeros(m, dtype=out.dtype)
+        e[i] = 1.0
+        seed = Tensor.make_const(e.reshape(out.shape))
+        (row,) = gradients(out, [x], seed)
+        rows.append(row)
+    return reshape(stack(rows), out.shape + x.shape)
+
+
+def jacobian(f: Callable[..., Tensor], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+    """The Jacobian: ``jacobian(f)(x)`` has shape ``f(x).shape + x.shape``.
+
+    ``argnums`` as in :func:`grad` (a tuple gives a tuple of Jacobians). The
+    result is one :class:`Jacobian` node: all rows come from one batched
+    evaluation of a single traced vector-Jacobian product graph (see the
+    module docstring), and it differentiates exactly, to any order.
+
+    >>> import adjoint as ad
+    >>> J = ad.jacobian(lambda x: x * x)([1.0, 2.0])
+    >>> J.numpy().tolist()
+    [[2.0, 0.0], [0.0, 4.0]]
+    """
+
+    def jacobian_f(*args: Any) -> Any:
+        return _jacobian(f, args, argnums, "jacobian")
+
+    return jacobian_f
+
+
+def _jacobian(f, args, argnums, name):
+    positions, single = _argnums(argnums, len(args), name)
+    recording = autograd.is_grad_enabled()
+    with enable_grad():
+        args = list(args)
+        for k in positions:
+            if not isinstance(args[k], Tensor):
+                args[k] = _variable(args[k], name, k)
+        slots = tuple(k for k, a in enumerate(args) if isinstance(a, Tensor))
+        inputs = [args[k] for k in slots]
+        results = tuple(Jacobian(f, tuple(args), slots, k)(*inputs) for k in positions)
+    return _finish(results[0] if single else results, recording)
+
+
+def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]:
+    """The Hessian of a scalar function: ``hessian(f)(x)`` has shape ``x.shape + x.shape``.
+
+    ``jacobian(grad(f))``: the gradient graph and its Hessian-vector product
+    graph are built once, and all rows come from one batched evaluation (see
+    the module docstring). The result is a node that differentiates exactly.
+
+    >>> import adjoint as ad
+    >>> H = ad.hessian(lambda x: (x ** 3).sum() * x.sum())([1.0, 3.0])
+    >>> H.numpy().tolist()
+    [[30.0, 30.0], [30.0, 126.0]]
+    """
+    if not isinstance(argnums, (numbers.Integral, np.integer)) or isinstance(argnums, bool):
+        raise TypeError(
+            f"hessian: argnums must be one int, got {argnums!r}; for blocks of several "
+            "arguments use jacobian(grad(f, argnums), argnums)"
+        )
+
+    def scalar_grad(*args: Any) -> Tensor:
+        return _value_and_grad(f, args, argnums, "hessian")[1]
+
+    def hessian_f(*args: Any) -> Tensor:
+        return _jacobian(scalar_grad, args, argnums, "hessian")
+
+    return hessian_f
