@@ -274,11 +274,14 @@ class Graph:
 
         return to_dot(self, values=values)
 
-    def to_svg(self, *, values: bool = False) -> str:
-        """The drawing as SVG text: Graphviz's ``dot`` if installed, else adjoint's own layout."""
+    def to_svg(self, *, values: bool = False, engine: str | None = None) -> str:
+        """The drawing as SVG text: Graphviz's ``dot`` if installed, else adjoint's own layout.
+
+        ``engine="dot"`` or ``engine="python"`` chooses; see :mod:`adjoint.drawing`.
+        """
         from adjoint.drawing import to_svg
 
-        return to_svg(self, values=values)
+        return to_svg(self, values=values, engine=engine)
 
     def render(self, path: str, *, values: bool = False, engine: str | None = None) -> str:
         """Write the drawing to ``path`` (``.svg``, ``.png`` or ``.dot``); returns the path."""
