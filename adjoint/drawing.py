@@ -232,7 +232,8 @@ def layout(graph: Any, *, values: bool = False, sweeps: int = 6) -> Layout:
     down: list[list[int]] = [[] for _ in range(n)]
     chains: list[tuple[int, int, list[int], str]] = []
     for i in range(n):
-        for j, edge_label in zip(inputs[i], _edge_labels(nodes[i]) if inputs[i] else []):
+        labels = _edge_labels(nodes[i]) if inputs[i] else []
+        for k, (j, edge_label) in enumerate(zip(inputs[i], labels)):
             prev, chain = j, []
             for r in range(rank[j] + 1, rank[i]):
                 v = len(vrank)
@@ -246,7 +247,7 @@ def layout(graph: Any, *, values: bool = False, sweeps: int = 6) -> Layout:
                 prev = v
             up[i].append(prev)
             down[prev].append(i)
-            chains.append((j, i, chain, edge_label))
+            chains.append((j, i, k, chain, edge_label))
     layers: list[list[int]] = [[] for _ in range(max(vrank, default=0) + 1)]
     for v in range(len(vrank)):
         layers[vrank[v]].append(v)
@@ -290,9 +291,8 @@ def layout(graph: Any, *, values: bool = False, sweeps: int = 6) -> Layout:
         Box(xs[i] - left + _MARGIN, ys[vrank[i]], width[i], height[i], styles[i]) for i in range(n)
     ]
     edges = []
-    for j, i, chain, edge_label in chains:
+    for j, i, k, chain, edge_label in chains:
         src, dst = boxes[j], boxes[i]
-        k = inputs[i].index(j) if inputs[i].count(j) == 1 else 0
         m = len(inputs[i])
         spread = min(16.0, dst.w / (m + 1))
         points = [(src.x, src.y + src.h / 2)]
