@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import numbers
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -386,8 +387,10 @@ def _to_array(data: Any, dtype: Any, op_name: str = "Tensor") -> np.ndarray:
     """
     if isinstance(data, Value):
         data = data.realize_cached_data()
-    if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
-        dtype = np.float64
+    if not isinstance(data, (np.ndarray, np.generic)):
+        data = _from_python(data, op_name)
+        if dtype is None:
+            dtype = np.float64
     try:
         array = np.array(data, dtype=dtype, copy=True)
     except ValueError as error:
@@ -411,6 +414,38 @@ def _to_array(data: Any, dtype: Any, op_name: str = "Tensor") -> np.ndarray:
             "valid dtypes are bool, integer and floating point"
         )
     return array
+
+
+def _from_python(data: Any, op_name: str) -> np.ndarray:
+    """NumPy's own reading of Python data, refusing what a float conversion would hide.
+
+    ``np.array(None, dtype=float)`` is NaN and ``np.array("1.5", dtype=float)``
+    is 1.5: reading without a dtype first lets None, strings and other objects
+    be refused (Python ints too large for int64 are still accepted).
+    """
+    try:
+        array = np.array(data)
+    except ValueError:
+        raise ValueError(
+            f"{op_name}: data is ragged (nested sequences of different lengths); "
+            "give a rectangular nested list or an array"
+        ) from None
+    kind = array.dtype.kind
+    if kind in "US":
+        reason = "strings are not numbers"
+    elif kind == "c":
+        reason = "complex numbers are not supported"
+    elif kind == "O":
+        bad = [v for v in array.flat if not isinstance(v, numbers.Real)]
+        if not bad:
+            return array
+        reason = f"it holds {bad[0]!r} of type {type(bad[0]).__name__}"
+    else:
+        return array
+    raise TypeError(
+        f"{op_name}: cannot convert {type(data).__name__} data to a numeric array ({reason}); "
+        "give numbers, nested lists of numbers or a NumPy array"
+    )
 
 
 class Tensor(Value):
@@ -508,13 +543,23 @@ class Tensor(Value):
     def backward(self, out_grad: Tensor | None = None, *, create_graph: bool = True) -> None:
         """Compute adjoints of everything that requires grad and store them in ``.grad``.
 
-        ``out_grad`` defaults to ones of this tensor's shape. Each ``.grad`` is a
+        ``out_grad`` defaults to ones of this tensor's shape (an array or number
+        is converted; its shape must be this tensor's). Each ``.grad`` is a
         graph node (``create_graph=True``, the default), so it can be
         differentiated again; ``backward`` overwrites ``.grad``, it does not
-        accumulate. The gradient graph keeps the forward nodes it uses alive
-        until the leaves' ``.grad`` are cleared (``x.grad = None``).
-        ``create_graph=False`` builds plain constants instead: cheaper, first
-        order only.
+        accumulate. ``create_graph=False`` builds plain constants instead:
+        cheaper, first order only.
+
+        What stays alive: with ``create_graph=True`` a leaf's ``.grad`` is the
+        root of a gradient graph whose rules refer to forward nodes (``exp``'s
+        output, a product's other factor, ...), so the forward graph lives as
+        long as any ``.grad`` that uses it, even after the output is dropped.
+        Nothing refers back from a node to its consumers or its adjoint, so
+        there are no reference cycles and no garbage collector is needed: clear
+        the grads (``x.grad = None``, or the next ``backward`` overwrites them)
+        and the whole graph is freed at once. In a training loop update with
+        detached data (``w.data = w.data - lr * w.grad.data``) or use
+        ``create_graph=False``; either way memory stays flat.
         """
         if out_grad is None:
             from adjoint.init import ones
@@ -883,6 +928,11 @@ def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[V
     global _grad_tag
     from adjoint.ops import add
 
+    if out_grad.shape != output.shape:
+        raise ValueError(
+            f"backward: out_grad has shape {out_grad.shape} but the output has shape "
+            f"{output.shape}; give an out_grad of the output's shape"
+        )
     if not output.requires_grad:
         return {}
     if wrt is None:
