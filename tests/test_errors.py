@@ -1,0 +1,324 @@
+"""Clear errors beyond the core's cases (tests/test_errors_core.py): every op family,
+indexing, data conversion, the backward entry points, the functional API and gradient
+rules. Each error names the op, the shapes or values involved and what would be valid,
+and reads the same in eager and lazy mode.
+"""
+
+import numpy as np
+import pytest
+
+import adjoint as ad
+from adjoint import autograd
+
+
+@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
+def mode(request):
+    with ad.lazy_mode(request.param):
+        yield request.param
+
+
+def ones(*shape):
+    return ad.Tensor(np.ones(shape))
+
+
+# ------------------------------------------------------------------------ matmul
+
+
+def test_matmul_batches_vectors_scalars_and_arrays(mode):
+    with pytest.raises(
+        ValueError,
+        match=r"matmul: batch shapes \(2,\) and \(5,\) of operands \(2, 3, 4\) and "
+        r"\(5, 4, 2\) do not broadcast",
+    ):
+        ones(2, 3, 4) @ ones(5, 4, 2)
+    with pytest.raises(ValueError, match=r"matmul: shapes \(3,\) and \(4, 2\) do not align"):
+        ones(3) @ ones(4, 2)
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) do not align"):
+        np.ones((2, 3)) @ ones(4, 5)  # NumPy defers to the reflected operator
+    with pytest.raises(
+        ValueError, match=r"matmul: operands must have at least 1 dimension, got shapes \(\) and"
+    ):
+        ad.Tensor(2.0) @ ones(3)
+
+
+# ------------------------------------------------------------- broadcasting binary ops
+
+
+@pytest.mark.parametrize(
+    "name, fn",
+    [
+        ("add", lambda a, b: a - b),  # a - b is add(a, negate(b)), as in needle
+        ("divide", lambda a, b: a / b),
+        ("power", lambda a, b: a**b),
+        ("maximum", ad.maximum),
+        ("minimum", ad.minimum),
+        ("add", lambda a, b: b.numpy() + a),  # an array on the left
+    ],
+)
+def test_binary_ops_name_themselves_and_both_shapes(mode, name, fn):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name}: shapes \(2, 3\) and \(2,\) do not broadcast; trailing dimensions "
+        "must be equal or 1",
+    ):
+        fn(ones(2, 3), ones(2))
+
+
+def test_where_names_the_shapes_that_do_not_broadcast(mode):
+    with pytest.raises(ValueError, match=r"where: shapes \(3,\) and \(2,\) do not broadcast"):
+        ad.where(ones(3) > 0, ones(3), ones(2))
+
+
+# ------------------------------------------------------------------- shape ops
+
+
+def test_reshape_invalid_shapes(mode):
+    with pytest.raises(ValueError, match=r"reshape: invalid shape \(-1, -1\); .*at most one -1"):
+        ones(6).reshape(-1, -1)
+    with pytest.raises(ValueError, match=r"reshape: invalid shape \(-2, 3\); use non-negative"):
+        ones(6).reshape(-2, 3)
+
+
+def test_broadcast_to_fewer_dimensions(mode):
+    with pytest.raises(
+        ValueError,
+        match=r"broadcast_to: cannot broadcast shape \(3, 4\) to \(4,\); each dimension of "
+        "the input must equal the target's trailing dimension or be 1",
+    ):
+        ones(3, 4).broadcast_to((4,))
+
+
+def test_stack_concatenate_split(mode):
+    with pytest.raises(
+        ValueError,
+        match=r"stack: all tensors must have the same shape, got \(3,\) at position 0 and "
+        r"\(2,\) at position 1",
+    ):
+        ad.stack([ones(3), ones(2)])
+    with pytest.raises(
+        ValueError,
+        match=r"concatenate: shapes \(2, 3\) at position 0 and \(2, 4\) at position 1 must "
+        "agree on every axis except axis 0",
+    ):
+        ad.concatenate([ones(2, 3), ones(2, 4)], axis=0)
+    with pytest.raises(
+        ValueError, match=r"split: axis 0 of size 2 \(shape \(2, 3\)\) does not divide into 4"
+    ):
+        ad.split(ones(2, 3), 4)
+
+
+# ------------------------------------------------------------------------- axes
+
+
+@pytest.mark.parametrize(
+    "name, fn, axis",
+    [
+        ("summation", lambda t: t.sum(5), 5),
+        ("mean", lambda t: t.mean(axes=-3), -3),
+        ("max", lambda t: ad.max(t, axes=2), 2),
+        ("logsumexp", lambda t: ad.logsumexp(t, axes=3), 3),
+        ("stack", lambda t: ad.stack([t, t], axis=3), 3),
+        ("concatenate", lambda t: ad.concatenate([t, t], axis=2), 2),
+        ("flatten", lambda t: ad.flatten(t, 5), 5),
+    ],
+)
+def test_axes_out_of_range_in_every_op_family(mode, name, fn, axis):
+    ndim = 3 if name == "stack" else 2  # stack inserts a new axis
+    with pytest.raises(
+        ValueError,
+        match=rf"{name}: axis {axis} is out of range for a tensor with {ndim} dimension\(s\); "
+        rf"valid axes: \[-{ndim}, {ndim - 1}\]",
+    ):
+        fn(ones(2, 3))
+
+
+def test_axes_repeated_of_the_wrong_type_or_of_a_0d_tensor(mode):
+    with pytest.raises(ValueError, match=r"summation: repeated axis in \(0, 0\)"):
+        ones(2, 3).sum((0, 0))
+    with pytest.raises(TypeError, match=r"summation: axes must be None, an int or a tuple of ints"):
+        ones(2, 3).sum(1.5)
+    with pytest.raises(ValueError, match=r"summation: axis 0 .* valid axes: none \(.*0-d\)"):
+        ad.Tensor(1.0).sum(0)
+    with pytest.raises(ValueError, match=r"transpose: needs at least 2 dimensions, got shape"):
+        ad.transpose(ones(3))
+    with pytest.raises(ValueError, match=r"transpose: axes must be two axes to swap, got"):
+        ones(2, 3, 4).transpose(0, 1, 2)
+
+
+# ----------------------------------------------------------------------- indexing
+
+
+@pytest.mark.parametrize(
+    "index, message",
+    [
+        (
+            2,
+            r"index 2 is out of range for axis 0 of size 2 \(shape \(2, 3\)\); valid indices: "
+            r"\[-2, 1\]",
+        ),
+        ((slice(None), -4), r"index -4 is out of range for axis 1 of size 3 .* \[-3, 2\]"),
+        ((0, 0, 0), r"too many indices for shape \(2, 3\): the index \(0, 0, 0\) uses 3 axes"),
+        (
+            1.5,
+            r"1.5 of type float is not valid; valid indices are ints, slices, None, "
+            "Ellipsis, integer arrays and boolean masks",
+        ),
+        ("a", r"'a' of type str is not valid; valid indices are ints"),
+        (np.array([0, 5]), r"index 5 is out of range for axis 0 of size 2"),
+        (np.array([0.5]), r"index array of dtype float64 is not valid"),
+        (np.array([True, False, True]), r"boolean mask of shape \(3,\) does not match"),
+        ((Ellipsis, Ellipsis), r"an index can only have a single Ellipsis"),
+        (slice(0, 2, 0), r"slice slice\(0, 2, 0\) has step 0; the step must be nonzero"),
+    ],
+)
+def test_bad_indices_raise_index_error_naming_index_shape_and_valid_range(mode, index, message):
+    with pytest.raises(IndexError, match="getitem: " + message):
+        ones(2, 3)[index]
+
+
+def test_indexing_a_0d_tensor(mode):
+    with pytest.raises(IndexError, match=r"getitem: too many indices for shape \(\)"):
+        ad.Tensor(2.0)[0]
+
+
+# ---------------------------------------------------------------- data conversion
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (None, r"Tensor: cannot convert NoneType data .*\(it holds None of type NoneType\)"),
+        ([1.0, None], r"Tensor: cannot convert list data .*\(it holds None of type NoneType\)"),
+        ("1.5", r"Tensor: cannot convert str data .*\(strings are not numbers\)"),
+        ([["1", "2"]], r"Tensor: cannot convert list data .*\(strings are not numbers\)"),
+        ({"a": 1}, r"Tensor: cannot convert dict data .*of type dict\)"),
+        (3 + 0j, r"Tensor: cannot convert complex data .*complex numbers are not supported"),
+        (np.array(["a"]), r"Tensor: data of dtype <U1 is not supported; valid dtypes are"),
+    ],
+)
+def test_non_numeric_data_is_refused_never_silently_converted(data, message):
+    """np.array(None, dtype=float) is NaN and np.array('1.5', dtype=float) is 1.5."""
+    with pytest.raises(TypeError, match=message + ".*"):
+        ad.Tensor(data)
+
+
+def test_ragged_data_anywhere(mode):
+    with pytest.raises(ValueError, match=r"Tensor: data is ragged .*give a rectangular"):
+        ad.Tensor([[[1.0], [2.0, 3.0]]])
+    with pytest.raises(ValueError, match=r"Tensor: data is ragged"):
+        ones(2) + [[1.0, 2.0], [3.0]]  # a ragged operand
+    with pytest.raises(TypeError, match=r"Tensor: data of dtype complex128 is not supported"):
+        ad.Tensor([1.0], dtype=np.complex128)
+    with pytest.raises(TypeError, match=r"add: cannot use an operand of type NoneType"):
+        ones(2) + None
+
+
+def test_big_python_ints_still_convert():
+    assert float(ad.Tensor(2**70)) == 2.0**70
+
+
+# ------------------------------------------------------------ backward entry points
+
+
+def test_out_grad_shape_checked_by_every_entry_point(mode):
+    y = ones(2, 3) * 2
+    expected = r"backward: out_grad has shape \(3,\) but the output has shape \(2, 3\); give"
+    with pytest.raises(ValueError, match=expected):
+        y.backward(np.ones(3))  # an array out_grad
+    with pytest.raises(ValueError, match=expected):
+        autograd.compute_gradient_of_variables(y, ones(3))  # needle's entry point
+    with pytest.raises(ValueError, match=expected):
+        autograd.compute_gradient_of_variables(y, ones(3), create_graph=False)
+    with pytest.raises(ValueError, match=r"backward: out_grad has shape \(\) but the output"):
+        (ones(3) * 2).backward(1.0)
+    with pytest.raises(TypeError, match=r"Tensor: cannot convert str data"):
+        (ones(3) * 2).backward("a")
+
+
+def test_grad_of_a_non_scalar_function_says_what_to_use_instead(mode):
+    x = ones(3)
+    for name in ("grad", "value_and_grad", "hessian"):
+        with pytest.raises(
+            ValueError,
+            match=rf"{name} needs a function with a scalar output, got shape \(3,\); use "
+            "jacobian or vjp",
+        ):
+            getattr(ad, name)(lambda t: t * 2)(x)
+    with pytest.raises(TypeError, match=r"grad needs a function that returns a Tensor, got float"):
+        ad.grad(lambda t: 3.0)(x)
+
+
+# ------------------------------------------------------------------ gradient rules
+
+
+class _Doubling(ad.ops.ElementwiseOp):
+    def compute(self, a):
+        return a * 2
+
+
+def test_gradient_rule_errors_name_the_op_in_both_modes(mode):
+    class TooFew(ad.TensorOp):
+        def compute(self, a, b):
+            return a + b
+
+        def infer_shape(self, a, b):
+            return a
+
+        def gradient(self, out_grad, node):
+            return (out_grad,)
+
+    class NotATensor(_Doubling):
+        def gradient(self, out_grad, node):
+            return (None,)
+
+    class WrongShape(_Doubling):
+        def gradient(self, out_grad, node):
+            return (ad.reshape(out_grad, (3, 2)),)
+
+    x, z = ones(2, 3), ones(2, 3)
+    with pytest.raises(ValueError, match=r"TooFew.gradient returned 1 adjoint\(s\) for 2 input"):
+        TooFew()(x, z).sum().backward()
+    with pytest.raises(
+        TypeError, match=r"NotATensor.gradient returned NoneType for input 0; gradient rules"
+    ):
+        NotATensor()(x).sum().backward()
+    with pytest.raises(
+        ValueError,
+        match=r"WrongShape.gradient returned an adjoint of shape \(3, 2\) for input 0 of "
+        r"shape \(2, 3\); each adjoint must have its input's shape",
+    ):
+        WrongShape()(x).sum().backward()
+
+
+def test_gradient_rule_errors_in_second_order_graphs():
+    class WrongSecond(_Doubling):
+        """First derivative right, but its own gradient graph is built with a wrong rule."""
+
+        def gradient(self, out_grad, node):
+            return (_BadInner()(out_grad * node.inputs[0]),)
+
+    class _BadInner(_Doubling):
+        def gradient(self, out_grad, node):
+            return (out_grad.sum(),)
+
+    x = ad.Tensor([1.0, 2.0])
+    WrongSecond()(x).sum().backward()
+    with pytest.raises(ValueError, match=r"_BadInner.gradient returned an adjoint of shape \(\)"):
+        x.grad.sum().backward()
+
+
+def test_errors_from_compute_in_lazy_mode_come_when_realized_and_read_the_same():
+    class Picky(_Doubling):
+        def compute(self, a):
+            if a.min() < 0:
+                raise ValueError(f"Picky: needs non-negative input, got min {a.min()}")
+            return a * 2
+
+    x = ad.Tensor([-1.0, 2.0])
+    with pytest.raises(ValueError, match=r"Picky: needs non-negative input, got min -1.0") as e:
+        Picky()(x)
+    with ad.lazy_mode():
+        y = Picky()(x) + 1.0  # recorded: nothing computed, no error yet
+    with pytest.raises(ValueError) as lazy_error:
+        y.numpy()
+    assert str(lazy_error.value) == str(e.value)
