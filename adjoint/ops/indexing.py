@@ -126,7 +126,10 @@ def _index_item(item: Any, op_name: str) -> Any:
             return array
         if array.size == 0:
             return array.astype(np.intp)
-        raise IndexError(f"{op_name}: index array of dtype {array.dtype} is not valid; {_VALID}")
+        raise IndexError(
+            f"{op_name}: index array of dtype {array.dtype} is not valid; {_VALID} "
+            "(a Tensor made from a list is float64: give dtype=np.int64)"
+        )
     raise IndexError(f"{op_name}: {item!r} of type {type(item).__name__} is not valid; {_VALID}")
 
 
