@@ -321,3 +321,43 @@ def test_tangent_and_cotangent_shapes_are_checked():
         ValueError, match=r"vjp: the cotangent has shape \(\) but must have shape \(3,\)"
     ):
         pullback(1.0)
+
+
+def test_jacobian_batches_are_chunked_without_changing_values(monkeypatch):
+    import sys
+
+    functional = sys.modules["adjoint.functional"]
+    x0 = np.random.default_rng(1).uniform(-1, 1, 10)
+
+    def f(x):
+        return (ad.tanh(x) * x[::-1]).sum() * x.sum()
+
+    whole = ad.hessian(f)(x0).numpy()
+    monkeypatch.setattr(functional, "BATCH_ELEMENTS", 7)  # one direction per batch
+    np.testing.assert_array_equal(ad.hessian(f)(x0).numpy(), whole)
+    np.testing.assert_allclose(whole, whole.T, atol=1e-14)
+
+
+def test_hvp_costs_a_small_constant_times_a_gradient():
+    def rosen(x):
+        a, b = x[0::2], x[1::2]
+        return (100 * (b - a * a) ** 2 + (1 - a) ** 2).sum()
+
+    for n in (8, 64, 512):
+        x0 = np.linspace(-1, 1, n)
+        g = ad.grad(rosen)(x0)
+        h = ad.hvp(rosen, x0, np.ones(n))
+        # the same number of nodes whatever n: graph size, not n backward passes
+        assert len(ad.find_topo_sort([h])) <= 4 * len(ad.find_topo_sort([g]))
+
+
+def test_hessian_matches_torch_where_installed():
+    torch = pytest.importorskip("torch")
+
+    def rosen(x):
+        a, b = x[0::2], x[1::2]
+        return (100 * (b - a * a) ** 2 + (1 - a) ** 2).sum()
+
+    x0 = np.random.default_rng(2).uniform(-1, 1, 16)
+    want = torch.autograd.functional.hessian(rosen, torch.tensor(x0)).numpy()
+    np.testing.assert_allclose(ad.hessian(rosen)(x0).numpy(), want, rtol=1e-12, atol=1e-12)
