@@ -186,7 +186,8 @@ class Graph:
         """Evaluate the same graph again on new leaf values; one NumPy array per output.
 
         ``feed`` maps leaves (Tensors, or their ``name`` strings) to new data.
-        Leaves not given keep their data. Nothing is built and no node's
+        Leaves not given keep their data; the arrays returned never share memory
+        with the graph's leaves. Nothing is built and no node's
         ``cached_data`` is read or written for op nodes: each op's ``compute``
         runs over the topological order into a private table. This is
         define-then-run: build a graph (a 4th derivative, say) once, evaluate it
@@ -235,7 +236,12 @@ class Graph:
             else:
                 result = op.compute(*arrays)
                 values[node] = result if type(result) is np.ndarray else np.asarray(result)
-        return [values[out] for out in self.outputs]
+        # A view (reshape, broadcast) or a leaf's own array would let the caller
+        # write into the graph's leaves: those are copied.
+        return [
+            values[out] if values[out].flags.owndata and out.op is not None else values[out].copy()
+            for out in self.outputs
+        ]
 
     def _feed_leaf(self, key: Value | str, leaves: list[Value]) -> Value:
         if isinstance(key, str):

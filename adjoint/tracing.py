@@ -159,6 +159,15 @@ FORWARD: dict[str, tuple[str, str]] = {
     "Transpose": ("$0ᵀ", "$0^{\\top}"),
     "Permute": ("permute($0)", "\\operatorname{permute}($0)"),
     "MatMul": ("$0 @ $1", "$0 $1"),
+    "Maximum": ("max($0, $1)", "\\max($0, $1)"),
+    "Minimum": ("min($0, $1)", "\\min($0, $1)"),
+    "Max": ("max($0)", "\\max $0"),
+    "Min": ("min($0)", "\\min $0"),
+    "Sign": ("sign($0)", "\\operatorname{sign}($0)"),
+    "EqualMask": ("[$0 = $1]", "[$0 = $1]"),
+    "Where": ("where($0, $1, $2)", "\\operatorname{where}($0, $1, $2)"),
+    "GetItem": ("$0[index]", "$0[\\text{index}]"),
+    "ScatterAdd": ("scatter_add($0)", "\\operatorname{scatter\\_add}($0)"),
 }
 
 PARTIALS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -191,11 +200,30 @@ PARTIALS: dict[str, tuple[tuple[str, str], ...]] = {
     "Transpose": (("$gᵀ", "$g^{\\top}"),),
     "Permute": (("permute⁻¹($g)", "\\operatorname{permute}^{-1}($g)"),),
     "MatMul": (("$g @ $1ᵀ", "$g $1^{\\top}"), ("$0ᵀ @ $g", "$0^{\\top} $g")),
+    "Maximum": (
+        ("$g · ½(1 + sign($0 − $1))", "$g \\cdot \\tfrac12 (1 + \\operatorname{sign}($0 - $1))"),
+        ("$g · ½(1 − sign($0 − $1))", "$g \\cdot \\tfrac12 (1 - \\operatorname{sign}($0 - $1))"),
+    ),
+    "Minimum": (
+        ("$g · ½(1 + sign($1 − $0))", "$g \\cdot \\tfrac12 (1 + \\operatorname{sign}($1 - $0))"),
+        ("$g · ½(1 − sign($1 − $0))", "$g \\cdot \\tfrac12 (1 - \\operatorname{sign}($1 - $0))"),
+    ),
+    "Max": (("$g · [$0 = $y] / #ties", "$g \\cdot [$0 = $y] / \\#\\text{ties}"),),
+    "Min": (("$g · [$0 = $y] / #ties", "$g \\cdot [$0 = $y] / \\#\\text{ties}"),),
+    "Sign": (("0", "0"),),
+    "EqualMask": (("0", "0"), ("0", "0")),
+    "Where": (
+        ("0", "0"),
+        ("where($0, $g, 0)", "\\operatorname{where}($0, $g, 0)"),
+        ("where($0, 0, $g)", "\\operatorname{where}($0, 0, $g)"),
+    ),
+    "GetItem": (("scatter_add($g)", "\\operatorname{scatter\\_add}($g)"),),
+    "ScatterAdd": (("$g[index]", "$g[\\text{index}]"),),
 }
 
 
 def _fill(template: str, subs: dict[str, str]) -> str:
-    for key in ("$0", "$1", "$y", "$g", "$c", "$d"):
+    for key in ("$0", "$1", "$2", "$y", "$g", "$c", "$d"):
         if key in template:
             template = template.replace(key, subs.get(key, key))
     return template
@@ -203,7 +231,7 @@ def _fill(template: str, subs: dict[str, str]) -> str:
 
 def _subs(graph: Any, node: Value, latex: bool) -> dict[str, str]:
     label = _latex_label if latex else (lambda s: s)
-    subs = {f"${k}": label(graph.label(x)) for k, x in enumerate(node.inputs[:2])}
+    subs = {f"${k}": label(graph.label(x)) for k, x in enumerate(node.inputs[:3])}
     subs["$y"] = label(graph.label(node))
     subs["$g"] = _latex_bar(graph.label(node)) if latex else _bar(graph.label(node))
     scalar = getattr(node.op, "scalar", None)
@@ -220,7 +248,7 @@ def _bar(label: str) -> str:
 def _expression(graph: Any, node: Value, latex: bool) -> str:
     op = node.op
     templates = FORWARD.get(op.name)
-    if templates is None or len(node.inputs) > 2:
+    if templates is None or len(node.inputs) > 3:
         args = ", ".join((_latex_label if latex else str)(graph.label(x)) for x in node.inputs)
         name = f"\\operatorname{{{op.name}}}" if latex else op.name
         return f"{name}({args})"

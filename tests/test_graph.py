@@ -117,6 +117,14 @@ def test_run_matches_rebuilding_the_graph():
     np.testing.assert_array_equal(g.run()[0], y.numpy())
 
 
+def test_run_results_do_not_alias_the_leaves():
+    x = ad.Tensor([1.0, 2.0, 3.0, 4.0])
+    r = ad.reshape(x, (2, 2))
+    out_r, out_x = ad.Graph(r, x).run()
+    out_r[0, 0] = out_x[1] = 99.0
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0, 3.0, 4.0])
+
+
 def test_run_on_a_gradient_graph_matches_backward_at_the_new_point():
     x1, x2, y = classic()
     y.backward()
