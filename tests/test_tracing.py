@@ -74,6 +74,20 @@ def test_reverse_sweep_values_equal_backward(seed):
     assert table.rows[-1] == ["∂y/∂b = v̄2", _value_text(b.grad.numpy())]
 
 
+def test_rows_for_selection_ops_follow_their_gradient_rules():
+    a = ad.Tensor([1.0, 3.0], name="a")
+    b = ad.Tensor([2.0, 2.0], name="b")
+    y = ad.sum(ad.maximum(a, b) * ad.where(a > b, a, b)) + ad.max(a) + a[0]
+    table = ad.Graph(y).reverse_trace()
+    equations = [row[0] for row in table.rows]
+    assert "v̄2 = where(v3, 0, v̄5)" in equations
+    assert "v̄1 += v̄4 · ½(1 + sign(v1 − v2))" in equations
+    assert "v̄1 = scatter_add(v̄10)" in equations
+    y.backward()
+    assert table.rows[-2][1] == _value_text(a.grad.numpy()) == "[1., 7.]"
+    assert table.rows[-1][1] == _value_text(b.grad.numpy()) == "[4., 0.]"
+
+
 def test_unknown_ops_get_a_generic_row():
     class Twice(ad.TensorOp):
         def compute(self, a):
