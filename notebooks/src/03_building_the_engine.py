@@ -110,6 +110,13 @@ for i, node in enumerate(topo):
 assert [names[id(n)] for n in topo] == ["a", "b", "s", "e", "f"]
 
 # %% [markdown]
+# `ad.Graph(f)` holds the same nodes and draws them (notebook 1 has more on it). In the
+# drawing, node labels follow the textbook numbering (inputs first).
+
+# %%
+ad.Graph(f)
+
+# %% [markdown]
 # ## The reverse sweep, by hand
 #
 # `compute_gradient_of_variables(output, out_grad)` is about twenty lines. We write

@@ -1,0 +1,306 @@
+# %% [markdown]
+# # 5. Higher-order derivatives
+#
+# In adjoint a gradient is not a number: it is a **graph**, built from Tensor operations
+# by the ops' `gradient` rules (notebook 3). A graph can be differentiated. So the second
+# derivative is the gradient of the gradient graph, the third the gradient of that, and
+# so on, with no new machinery.
+#
+# This notebook takes derivatives to the 8th order, checks them exactly against sympy,
+# watches the graphs grow (and shrink again under simplification), and puts second
+# derivatives to work: Newton's method, Hessians, Hessian-vector and Jacobian-vector
+# products.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import sympy
+
+import adjoint as ad
+from adjoint.symbolic import to_sympy
+
+# %% [markdown]
+# ## Backward, then backward again
+#
+# Take f(x) = x⁴ − 2x² at x = 2. By hand: f′(x) = 4x³ − 4x = 24 and f″(x) = 12x² − 4 = 44.
+#
+# `y.backward()` stores dy/dx in `x.grad`. That `x.grad` is a Tensor **and a graph node**.
+# Calling `backward()` on it differentiates the gradient graph: `x.grad` is overwritten
+# with the second derivative.
+
+# %%
+def f(x):
+    return x**4 - 2 * x**2
+
+
+x = ad.Tensor(2.0, name="x")
+y = f(x)
+y.backward()
+first = x.grad
+print("f'(2)  =", first, "| a graph node made by op", first.op.name)
+first.backward()
+second = x.grad
+print("f''(2) =", second)
+assert float(first) == 24.0 and float(second) == 44.0
+
+# %% [markdown]
+# The same with the functional API: `ad.grad(f)` is a new Python function computing f′,
+# so `ad.grad(ad.grad(f))` computes f″, and so on. It never writes `.grad`.
+
+# %%
+d1, d2, d3 = ad.grad(f), ad.grad(ad.grad(f)), ad.grad(ad.grad(ad.grad(f)))
+print([float(d(2.0)) for d in (d1, d2, d3)])
+assert [float(d(2.0)) for d in (d1, d2, d3)] == [24.0, 44.0, 48.0]    # f''' = 24x
+
+# %% [markdown]
+# ## What a gradient graph looks like
+#
+# The drawing below holds y = tanh(x), its first derivative and its second, built by two
+# `backward()` calls. Nodes are coloured by **derivative order**: the forward graph,
+# the nodes made by the first backward pass, those made by the second. Each backward pass
+# reads the graph it differentiates (the adjoint of tanh is `out_grad · (1 − y²)`, which
+# uses the forward node y itself) and adds new nodes.
+
+# %%
+x = ad.Tensor(0.3, name="x")
+y = ad.tanh(x)
+y.backward()
+g1 = x.grad
+g1.backward()
+g2 = x.grad
+tanh_graph = ad.Graph(y, g1, g2)
+print(tanh_graph)
+tanh_graph
+
+# %% [markdown]
+# `ad.census` counts the nodes of a graph by the order that made them and by the forward
+# op whose gradient rule made them:
+
+# %%
+census = ad.census(g1, g2)
+print(census)
+assert census.by_order[1] > 0 and census.by_order[2] > 0
+
+# %% [markdown]
+# ## n-th derivatives of tanh, checked exactly
+#
+# DeZero's book draws the graph of tanh's 8th derivative. We nest `ad.grad` eight times,
+# then compare each derivative with sympy **as a formula**, not only as a number:
+# `to_sympy` turns adjoint's derivative graph into a sympy expression, and the difference
+# from `sympy.diff(tanh(x), x, n)` must expand to exactly 0.
+
+# %%
+sx = sympy.Symbol("x")
+x0 = 0.3
+derivative = ad.tanh
+derivatives = []
+for n in range(1, 9):
+    derivative = ad.grad(derivative)
+    derivatives.append(derivative)
+    d = derivative(ad.Tensor(x0, name="x"))
+    formula = to_sympy(d)
+    exact = sympy.diff(sympy.tanh(sx), sx, n)
+    (symbol,) = formula.free_symbols
+    assert sympy.expand(formula - exact.subs(sx, symbol)) == 0
+    assert np.isclose(float(d), float(exact.subs(sx, x0)), rtol=1e-12)
+    print(f"order {n}: adjoint {float(d):+.12f}   sympy {float(exact.subs(sx, x0)):+.12f}   "
+          "formulas identical")
+
+# %% [markdown]
+# The formulas are sympy's too. The 3rd derivative, as adjoint built it:
+
+# %%
+d3_graph = derivatives[2](ad.Tensor(x0, name="x"))
+sympy.factor(to_sympy(d3_graph))
+
+# %% [markdown]
+# A derivative graph is built once, at one point, but can be evaluated anywhere with
+# `Graph.run` (notebook 2): here tanh and its first four derivatives over a grid, each
+# graph re-run on 400 points.
+
+# %%
+grid = np.linspace(-3, 3, 400)
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(grid, np.tanh(grid), label="tanh", linewidth=2)
+for n in range(1, 5):
+    leaf = ad.Tensor(0.0, name="x")
+    values = ad.Graph(derivatives[n - 1](leaf)).run({leaf: grid})[0]
+    exact = sympy.lambdify(sx, sympy.diff(sympy.tanh(sx), sx, n))(grid)
+    assert np.allclose(values, exact, atol=1e-10)
+    ax.plot(grid, values, label=f"order {n}")
+ax.legend(ncol=2)
+ax.set_title("tanh and its derivatives, from re-run gradient graphs")
+plt.show()
+
+# %% [markdown]
+# ## Graphs grow geometrically; simplification keeps them small
+#
+# Each backward pass copies the structure of the graph it differentiates and adds the
+# adjoint of every node, so raw gradient graphs grow geometrically with the order.
+# `ad.grad(f, simplify=False)` shows that raw growth. By default, nested `grad`
+# simplifies each level (`ad.simplify`: identical nodes merged, `x·1` and `x+0` removed,
+# constants folded, and sums of products collected into a polynomial normal form). The
+# n-th derivative of tanh is a polynomial in tanh(x), which the pass finds.
+
+# %%
+raw_counts, simplified_counts = [], []
+raw_derivative, simple_derivative = ad.tanh, ad.tanh
+for n in range(1, 9):
+    raw_derivative = ad.grad(raw_derivative, simplify=False)
+    simple_derivative = ad.grad(simple_derivative)
+    leaf = ad.Tensor(x0, name="x")
+    raw, simple = raw_derivative(leaf), simple_derivative(leaf)
+    assert np.isclose(float(raw), float(simple), rtol=1e-12)
+    raw_counts.append(len(ad.Graph(raw)))
+    simplified_counts.append(len(ad.Graph(simple)))
+print("order:     ", list(range(1, 9)))
+print("raw:       ", raw_counts)
+print("simplified:", simplified_counts)
+assert raw_counts[-1] > 1000 and simplified_counts[-1] <= 150
+
+orders = np.arange(1, 9)
+fig, ax = plt.subplots(figsize=(5, 3.2))
+ax.semilogy(orders, raw_counts, "o-", label="raw (reverse mode applied n times)")
+ax.semilogy(orders, simplified_counts, "s-", label="simplified at each level")
+ax.axhline(2571, linestyle=":", color="grey")
+ax.annotate("DeZero's 8th derivative: 2,571 nodes", (1, 2571), va="bottom", fontsize=8)
+ax.set_xlabel("derivative order n")
+ax.set_ylabel("nodes in the graph")
+ax.legend(loc="center right", fontsize=8)
+ax.set_title("n-th derivative of tanh")
+plt.show()
+
+# %% [markdown]
+# ## Newton's method
+#
+# Gradient descent steps against the gradient with a fixed learning rate. Newton's method
+# uses the second derivative too: it jumps to the minimum of the local quadratic model,
+# x ← x − f′(x)/f″(x), and near a minimum converges quadratically (the number of correct
+# digits doubles each step). With f(x) = x⁴ − 2x² from x = 2, both head for the minimum
+# at x = 1.
+
+# %%
+df, d2f = ad.grad(f), ad.grad(ad.grad(f))
+
+x, newton_path = 2.0, [2.0]
+while abs(x - 1.0) > 1e-10:
+    x = x - float(df(x)) / float(d2f(x))
+    newton_path.append(x)
+
+x, gd_path = 2.0, [2.0]
+while abs(x - 1.0) > 1e-10 and len(gd_path) < 10_000:
+    x = x - 0.01 * float(df(x))
+    gd_path.append(x)
+
+print(f"Newton: {len(newton_path) - 1} steps; gradient descent (lr 0.01): {len(gd_path) - 1} steps")
+print("Newton's iterates:", [round(v, 10) for v in newton_path])
+assert len(newton_path) - 1 <= 8 and len(gd_path) - 1 > 100
+
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.semilogy(np.abs(np.array(gd_path) - 1) + 1e-16, label="gradient descent")
+ax.semilogy(np.abs(np.array(newton_path) - 1) + 1e-16, "o-", label="Newton")
+ax.set_xlabel("step")
+ax.set_ylabel("|x − 1|")
+ax.set_xlim(0, 150)
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## Hessians: Rosenbrock's banana
+#
+# With several variables the second derivative is a matrix, the **Hessian**
+# H_ij = ∂²f/∂x_i∂x_j. `ad.hessian(f)` builds the gradient graph once and evaluates all
+# its rows in one batched run. Take Rosenbrock's function
+# f(x, y) = (1 − x)² + 100·(y − x²)², whose minimum (1, 1) lies at the bottom of a long
+# curved valley, at the classic starting point (−1.2, 1), and check the Hessian against
+# sympy's.
+
+# %%
+def rosenbrock(p):
+    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+
+
+p0 = np.array([-1.2, 1.0])
+H = ad.hessian(rosenbrock)(p0).numpy()
+g = ad.grad(rosenbrock)(p0).numpy()
+
+sx_, sy_ = sympy.symbols("x y")
+f_sym = (1 - sx_) ** 2 + 100 * (sy_ - sx_**2) ** 2
+H_exact = np.array(sympy.hessian(f_sym, (sx_, sy_)).subs({sx_: -1.2, sy_: 1.0}), dtype=float)
+print("gradient:", g, "\nHessian:\n", H)
+assert np.allclose(H, H_exact, rtol=1e-13) and np.allclose(H, [[1330, 480], [480, 200]])
+
+# %% [markdown]
+# A Newton step solves H·Δ = −∇f. From (−1.2, 1), pure Newton reaches the minimum in a
+# handful of steps, where gradient descent would crawl along the valley for thousands.
+
+# %%
+p, path = p0.copy(), [p0.copy()]
+for _ in range(8):
+    step = np.linalg.solve(ad.hessian(rosenbrock)(p).numpy(), -ad.grad(rosenbrock)(p).numpy())
+    p = p + step
+    path.append(p.copy())
+path = np.array(path)
+print("Newton iterates:\n", path.round(6))
+assert np.allclose(path[-1], [1.0, 1.0])
+
+gx, gy = np.meshgrid(np.linspace(-1.5, 1.5, 300), np.linspace(-3.5, 2.0, 300))
+fig, ax = plt.subplots(figsize=(5, 4))
+ax.contour(gx, gy, (1 - gx) ** 2 + 100 * (gy - gx**2) ** 2, levels=np.logspace(-1, 3.5, 15),
+           cmap="viridis")
+ax.plot(path[:, 0], path[:, 1], "o-", color="C3", label="Newton")
+ax.plot([1], [1], "*", markersize=14, color="k")
+ax.set_title("Newton's method on Rosenbrock's function")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## Without forming the Hessian: `hvp` and `jvp`
+#
+# For n variables the Hessian has n² entries; many methods (conjugate gradients,
+# trust regions, influence functions) only need its product with a vector. `ad.hvp`
+# computes H·v as the gradient of ⟨∇f, v⟩: two reverse passes, a small constant times the
+# cost of one gradient, whatever n.
+#
+# `ad.jvp` gives forward mode (J·t, notebook 1's tangents) from reverse-mode rules only:
+# the pullback u ↦ Jᵀu is linear in u, so the gradient of ⟨Jᵀu, t⟩ with respect to u is
+# J·t.
+
+# %%
+v = np.array([0.3, -0.7])
+Hv = ad.hvp(rosenbrock, p0, v).numpy()
+print("hvp:", Hv, "  H @ v:", H @ v)
+assert np.allclose(Hv, H @ v, rtol=1e-13)
+
+
+def curve(t):
+    return ad.stack([ad.sin(t) * t, t**2, ad.exp(-t)])
+
+
+t0 = np.array(0.5)
+out, tangent = ad.jvp(curve, t0, 1.0)
+J = ad.jacobian(curve)(t0).numpy()
+print("jvp:", tangent.numpy(), "  Jacobian column:", J)
+assert np.allclose(tangent.numpy(), [np.sin(0.5) + 0.5 * np.cos(0.5), 1.0, -np.exp(-0.5)])
+assert np.allclose(tangent.numpy(), J)
+
+# %% [markdown]
+# Every one of these results is itself a graph node, so they compose: the gradient of a
+# function that calls `hvp`, the Jacobian of a gradient, a third derivative through a
+# Hessian. For example, d/dx of the Hessian of x⁴ (a 1×1 matrix) is 24x:
+
+# %%
+third = ad.grad(lambda x: ad.hessian(lambda z: (z**4).sum())(x).sum())(np.array([2.0]))
+print(third)
+assert np.allclose(third.numpy(), [48.0])
+
+# %% [markdown]
+# ## What to remember
+#
+# * Gradients are graphs; differentiating them gives any order: `x.grad.backward()` or
+#   nested `ad.grad`.
+# * `to_sympy` shows each derivative as a formula, and sympy confirms it exactly.
+# * Raw graphs grow geometrically with the order; `ad.simplify` (automatic in nested
+#   `grad`) keeps them small.
+# * Second derivatives buy fast convergence (Newton); `hessian`, `hvp` and `jvp` give
+#   them in the shape a method needs.
