@@ -391,6 +391,11 @@ def _to_array(data: Any, dtype: Any, op_name: str = "Tensor") -> np.ndarray:
         data = _from_python(data, op_name)
         if dtype is None:
             dtype = np.float64
+    elif data.dtype.kind not in "biuf":  # checked before dtype= could cast it away
+        raise TypeError(
+            f"{op_name}: data of dtype {data.dtype} is not supported; "
+            "valid dtypes are bool, integer and floating point"
+        )
     try:
         array = np.array(data, dtype=dtype, copy=True)
     except ValueError as error:
