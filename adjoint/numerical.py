@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, compute_gradient_of_variables, no_grad
+from adjoint.autograd import Tensor, _to_array, compute_gradient_of_variables, no_grad
 
 __all__ = ["gradcheck"]
 
@@ -66,7 +66,7 @@ def gradcheck(
         raise ValueError(f"gradcheck: order must be a positive int, got {order}")
     if not inputs:
         raise ValueError("gradcheck: give at least one input")
-    arrays = [np.array(np.asarray(x), dtype=np.float64) for x in inputs]
+    arrays = [_to_array(x, np.float64, "gradcheck") for x in inputs]
     rng = np.random.default_rng(seed)
     with no_grad():
         out_shape = np.shape(f(*[Tensor(a, requires_grad=False) for a in arrays]).numpy())

@@ -213,6 +213,15 @@ def test_ragged_data_anywhere(mode):
         ones(2) + None
 
 
+def test_lossy_dtype_conversions_are_refused_and_gradcheck_converts_like_tensor():
+    with pytest.raises(TypeError, match=r"Tensor: data of dtype complex128 is not supported"):
+        ad.Tensor(np.array([1 + 2j]), dtype=np.float64)  # would drop the imaginary part
+    with pytest.raises(TypeError, match=r"gradcheck: cannot convert str data .*strings are not"):
+        ad.gradcheck(lambda t: t, "abc")
+    with pytest.raises(TypeError, match=r"gradcheck: data of dtype complex128 is not supported"):
+        ad.gradcheck(lambda t: t, np.array([1j]))
+
+
 def test_big_python_ints_still_convert():
     assert float(ad.Tensor(2**70)) == 2.0**70
 
