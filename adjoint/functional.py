@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from adjoint import autograd
+from adjoint import autograd, symbolic
 from adjoint.autograd import Tensor, TensorOp, Value, enable_grad, gradients
 
 #: Jacobian nodes evaluate their basis cotangents in batches of about this many
@@ -512,3 +512,17 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]
         return _jacobian(scalar_grad, args, argnums, "hessian")
 
     return hessian_f
+
+
+@symbolic.register_translation(Jacobian)
+def _jacobian_as_sympy(op: Jacobian, *arrays: np.ndarray) -> np.ndarray:
+    """The explicit Jacobian graph, built at the traced point, translated with the inputs' sympy."""
+    args = list(op._args)
+    leaves = []
+    for k, leaf in zip(op._slots, op._leaves):
+        args[k] = Tensor.make_const(leaf.realize_cached_data(), requires_grad=True)
+        leaves.append(args[k])
+    with enable_grad(), autograd.lazy_mode(False):
+        explicit = _jacobian_graph(op._f, args, op.argnum)
+    result = symbolic.to_sympy(explicit, symbols=dict(zip(leaves, arrays)))
+    return np.asarray(result, dtype=object) if isinstance(result, np.ndarray) else np.array(result)

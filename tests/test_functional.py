@@ -361,3 +361,15 @@ def test_hessian_matches_torch_where_installed():
     x0 = np.random.default_rng(2).uniform(-1, 1, 16)
     want = torch.autograd.functional.hessian(rosen, torch.tensor(x0)).numpy()
     np.testing.assert_allclose(ad.hessian(rosen)(x0).numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_hessian_node_translates_to_sympy_exactly():
+    x = ad.Tensor([0.3, 0.6], name="x")
+    H = ad.hessian(lambda a: (ad.tanh(a) * a[::-1]).sum())(x)
+    got = ad.symbolic.to_sympy(H)
+    x0, x1 = sympy.symbols("x_0 x_1", real=True)
+    want = sympy.hessian(sympy.tanh(x0) * x1 + sympy.tanh(x1) * x0, (x0, x1))
+    assert got.shape == (2, 2)
+    for i in range(2):
+        for j in range(2):
+            assert sympy.simplify(got[i, j] - want[i, j]) == 0
