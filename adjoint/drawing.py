@@ -192,6 +192,7 @@ class Layout:
     width: float
     height: float
     legend: list[tuple[str, str, str]] = field(default_factory=list)
+    legend_width: float = 0.0
 
 
 _H_GAP = 24.0
@@ -301,9 +302,10 @@ def layout(graph: Any, *, values: bool = False, sweeps: int = 6) -> Layout:
         edges.append((points, edge_label))
     total_w = max((b.x + b.w / 2 for b in boxes), default=0.0) + _MARGIN
     legend = _legend(styles)
-    total_w += 150.0 if legend else 0.0
+    legend_w = 40.0 + 6.0 * max((len(name) for name, _, _ in legend), default=0)
+    total_w += legend_w if legend else 0.0
     total_h = max(y - _V_GAP + _MARGIN, 24.0 + 18.0 * len(legend))
-    return Layout(boxes, edges, total_w, total_h, legend)
+    return Layout(boxes, edges, total_w, total_h, legend, legend_w)
 
 
 def _place(layer: list[int], want: list[float], width: list[float], xs: list[float]) -> None:
@@ -353,6 +355,21 @@ def _svg_shape(box: Box, inset: float = 0.0) -> str:
     )
 
 
+def _smooth_path(points: list[tuple[float, float]]) -> str:
+    """An SVG path through ``points``: straight for two, a Catmull-Rom curve through bends."""
+    if len(points) == 2:
+        (x0, y0), (x1, y1) = points
+        return f"M {x0:.1f} {y0:.1f} L {x1:.1f} {y1:.1f}"
+    p = [points[0], *points, points[-1]]
+    d = [f"M {points[0][0]:.1f} {points[0][1]:.1f}"]
+    for i in range(1, len(p) - 2):
+        (ax, ay), (bx, by), (cx, cy), (ex, ey) = p[i - 1], p[i], p[i + 1], p[i + 2]
+        c1 = (bx + (cx - ax) / 6, by + (cy - ay) / 6)
+        c2 = (cx - (ex - bx) / 6, cy - (ey - by) / 6)
+        d.append(f"C {c1[0]:.1f} {c1[1]:.1f} {c2[0]:.1f} {c2[1]:.1f} {cx:.1f} {cy:.1f}")
+    return " ".join(d)
+
+
 def layout_to_svg(lay: Layout) -> str:
     """SVG text for a :class:`Layout` (boxes, ellipses, arrows and a colour legend)."""
     out = [
@@ -366,7 +383,7 @@ def layout_to_svg(lay: Layout) -> str:
         '<g class="edges" fill="none" stroke="#555555" stroke-width="1.1">',
     ]
     for points, edge_label in lay.edges:
-        d = "M " + " L ".join(f"{x:.1f} {y:.1f}" for x, y in points)
+        d = _smooth_path(points)
         out.append(f'<path d="{d}" marker-end="url(#arrow)"/>')
         if edge_label:
             x, y = points[-1]
@@ -392,7 +409,7 @@ def layout_to_svg(lay: Layout) -> str:
         out.append("</g>")
     out.append("</g>")
     if lay.legend:
-        x0 = lay.width - 145.0
+        x0 = lay.width - lay.legend_width + 8.0
         out.append('<g class="legend" font-size="10">')
         for k, (name, fill, kind) in enumerate(lay.legend):
             y = _MARGIN + 18.0 * k
@@ -552,11 +569,10 @@ def _png_with_matplotlib(lay: Layout, path: str) -> None:
                 fontweight="bold" if k == 0 else "normal",
                 zorder=3,
             )
+    x0 = lay.width - lay.legend_width + 8.0
     for k, (name, fill, _) in enumerate(lay.legend):
         y = _MARGIN + 18.0 * k
-        ax.add_patch(
-            FancyBboxPatch((lay.width - 145, y), 18, 12, boxstyle="round,pad=0", fc=fill, ec="k")
-        )
-        ax.text(lay.width - 121, y + 6, name, va="center", fontsize=7.5)
+        ax.add_patch(FancyBboxPatch((x0, y), 18, 12, boxstyle="round,pad=0", fc=fill, ec="#333333"))
+        ax.text(x0 + 24, y + 6, name, va="center", fontsize=7.5)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
