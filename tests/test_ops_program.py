@@ -168,3 +168,15 @@ def test_lazy_mode_equals_eager_bit_for_bit(name):
         assert np.array_equal(lazy.numpy(), eager.numpy())
         assert np.array_equal(lazy_grad.numpy(), eager_grad.numpy())
         assert np.array_equal(x_lazy.grad.numpy(), x.grad.numpy())
+
+
+def test_infinite_entries_as_in_masking():
+    """-inf entries (masked logits) drop out; a row of -inf has logsumexp -inf, not NaN."""
+    inf = np.inf
+    rows = ad.Tensor([[-inf, -inf], [-inf, 0.0], [inf, 1.0]])
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(ad.logsumexp(rows, 1).numpy(), [-inf, 0.0, inf])
+    x = ad.Tensor([-inf, 0.0, 1.0])
+    ad.logsumexp(x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), ad.softmax(x).numpy(), rtol=1e-15)
+    assert x.grad.numpy()[0] == 0.0

@@ -27,7 +27,7 @@ import numpy as np
 
 from adjoint.autograd import Tensor, TensorOp, no_grad
 from adjoint.ops.common import as_tensor, normalize_axes
-from adjoint.ops.elementwise import divide_scalar, equal_mask, exp, log
+from adjoint.ops.elementwise import abs, divide_scalar, equal_mask, exp, log, where
 from adjoint.ops.linear import broadcast_to, reshape, summation
 
 __all__ = [
@@ -151,10 +151,12 @@ def mean(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def _shifted(a: Tensor, axes: tuple[int, ...] | None, op_name: str) -> tuple[Tensor, Tensor]:
-    """``a - m`` and ``m = max(a, axes, keepdims=True)``, m a constant (taken under ``no_grad``)."""
+    """``a - m`` and ``m = max(a, axes, keepdims=True)``, a constant (taken under ``no_grad``)."""
     _nonempty(a, axes, op_name)
     with no_grad():
         m = Max(axes, True)(a)
+        # An infinite maximum (a row of -inf, or +inf) would give inf - inf = NaN: shift by 0.
+        m = where(equal_mask(abs(m), np.inf), 0.0, m)
     return a - m, m
 
 
