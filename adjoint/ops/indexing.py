@@ -35,7 +35,6 @@ __all__ = [
     "ScatterAdd",
     "getitem",
     "scatter_add",
-    "normalize_index",
 ]
 
 _VALID = "valid indices are ints, slices, None, Ellipsis, integer arrays and boolean masks"
