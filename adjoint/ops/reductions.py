@@ -16,7 +16,11 @@ gradient code of their own. The last three subtract the maximum along the
 reduced axes before ``exp``: ``logsumexp(a) = m + log(sum(exp(a - m)))`` holds
 for any m, so m is taken under ``no_grad`` (a constant of the graph; the
 derivative is exactly that of the naive formula, and no exp ever sees a
-positive argument, so ±1000 neither overflows nor underflows to 0/0).
+positive argument, so ±1000 neither overflows nor underflows to 0/0). A row
+whose maximum is infinite is shifted by 0 instead, so logsumexp of a row of
+-inf (masked logits) is -inf, not NaN. In eager mode m is a constant leaf:
+re-running a graph on new inputs (``Graph.run``) keeps the old shift, which is
+still exact unless the new inputs are hundreds larger.
 """
 
 from __future__ import annotations
