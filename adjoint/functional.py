@@ -56,6 +56,7 @@ the full Hessian takes 0.9 ms for n = 32 and 1.7 ms for n = 128, against
 from __future__ import annotations
 
 import numbers
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -143,6 +144,27 @@ def _output(out: Any, name: str, *, scalar: bool, hint: str = "") -> Tensor:
     return out
 
 
+class _Active(threading.local):
+    variables: list[Value]
+
+    def __init__(self) -> None:
+        self.variables = []
+
+
+_active = _Active()
+
+
+def active_variables() -> list[Value]:
+    """The variables of the functional calls whose function is running now (this thread).
+
+    An enclosing ``grad`` will differentiate with respect to them, so
+    :func:`adjoint.simplify.simplify` keeps them as they are: rewriting
+    ``x + 0`` to ``x`` inside a function being differentiated would cut the
+    outer derivative.
+    """
+    return list(_active.variables)
+
+
 def _trace(f: Callable, args: Sequence[Any], positions: tuple[int, ...], name: str):
     """Call ``f`` with the arguments at ``positions`` made variables; (output, variables)."""
     args = list(args)
@@ -150,7 +172,13 @@ def _trace(f: Callable, args: Sequence[Any], positions: tuple[int, ...], name: s
     for k in positions:
         args[k] = _variable(args[k], name, k)
         variables.append(args[k])
-    return f(*args), variables
+    stack = _active.variables
+    depth = len(stack)
+    stack.extend(variables)
+    try:
+        return f(*args), variables
+    finally:
+        del stack[depth:]
 
 
 def _finish(results: Any, recording: bool) -> Any:

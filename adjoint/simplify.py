@@ -556,7 +556,9 @@ def simplify(*outputs: Value | Sequence[Value], keep: Sequence[Value] = ()) -> S
     will be differentiated with respect to an intermediate node (as the
     functional API does: it differentiates with respect to ``x + 0``) must
     keep that node, or a rewrite such as ``x + 0 -> x`` would cut the
-    dependence on it.
+    dependence on it. The variables of every functional call whose function
+    is running (:func:`adjoint.functional.active_variables`) are always kept,
+    so ``simplify`` is safe inside a function given to ``grad``.
 
     >>> import adjoint as ad
     >>> x = ad.Tensor(0.3)
@@ -574,7 +576,9 @@ def simplify(*outputs: Value | Sequence[Value], keep: Sequence[Value] = ()) -> S
             raise TypeError(f"simplify: output {i} is a {type(out).__name__}; give Tensors")
     topo = find_topo_sort(outputs)
     before = len(topo)
-    kept = {id(node) for node in keep}
+    from adjoint.functional import active_variables
+
+    kept = {id(node) for node in [*keep, *active_variables()]}
     for use_polys in (True, False):
         new_outputs = _rebuild(topo, outputs, use_polys, kept)
         after = len(find_topo_sort(new_outputs))

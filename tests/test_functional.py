@@ -373,3 +373,20 @@ def test_hessian_node_translates_to_sympy_exactly():
     for i in range(2):
         for j in range(2):
             assert sympy.simplify(got[i, j] - want[i, j]) == 0
+
+
+@pytest.mark.parametrize("simplify", [None, False, True])
+def test_nested_closures_over_outer_variables(simplify):
+    # g(x) = d2/dy2 (y^3 x^2) at y = x = 6 x^3: the inner derivatives hold the
+    # closure's x constant, the outer ones see both paths. g' = 18 x^2, g'' = 36 x.
+    def g(x):
+        inner = ad.grad(ad.grad(lambda y: y**3 * x**2, simplify=simplify), simplify=simplify)
+        return inner(x)
+
+    x = ad.Tensor(1.5)
+    close(g(x).numpy(), 6 * 1.5**3)
+    close(ad.grad(g, simplify=simplify)(x).numpy(), 18 * 1.5**2)
+    close(ad.grad(ad.grad(g, simplify=simplify), simplify=simplify)(x).numpy(), 36 * 1.5)
+    # the variable is a closure only: d/dx of [d2/dy2 y^3 x]_{y=1} = 6
+    h = lambda x: ad.grad(ad.grad(lambda y: y**3 * x, simplify=simplify), simplify=simplify)(1.0)  # noqa: E731
+    close(ad.grad(h)(x).numpy(), 6.0)

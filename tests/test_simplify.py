@@ -309,3 +309,13 @@ def test_census_plot_draws_bars():
     d3 = ad.grad(ad.grad(ad.grad(ad.tanh, simplify=False), simplify=False), simplify=False)
     ax = census(d3(0.1)).plot()
     assert ax.get_xlabel() == "derivative order"
+
+
+def test_simplify_inside_a_function_under_grad_keeps_the_outer_variable():
+    def f(x):
+        return simplify(x * 1 + 0).output * x
+
+    np.testing.assert_allclose(ad.grad(f)(ad.Tensor(3.0)).numpy(), 6.0)
+    from adjoint.functional import active_variables
+
+    assert active_variables() == []
