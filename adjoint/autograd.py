@@ -40,9 +40,16 @@ LAZY_MODE = False
 
 
 class _ThreadState(threading.local):
-    """Per-thread switches: ``no_grad`` (as in PyTorch, each thread has its own)."""
+    """Per-thread state: ``no_grad`` (as in PyTorch, each thread has its own) and the
+    census tag of the backward walk running in this thread."""
 
     grad_enabled = True
+    #: While a ``gradient()`` call runs inside this thread's backward walk: the
+    #: derivative order being built and the forward op whose rule is running.
+    #: Every node made meanwhile is tagged with it (the census of gradient
+    #: graphs). Per thread: concurrent backward passes must not tag each other's
+    #: nodes, nor leave a stale tag on every later forward node.
+    grad_tag: tuple[int, Op] | None = None
 
 
 _state = _ThreadState()
@@ -50,12 +57,6 @@ _state = _ThreadState()
 #: Observers of node creation and evaluation (see :func:`add_observer`). The hot
 #: paths test this list once; when it is empty they pay nothing else.
 _observers: list[Any] = []
-
-#: While a ``gradient()`` call runs inside the backward walk: the derivative
-#: order being built and the forward op whose rule is running. Every node made
-#: meanwhile is tagged with it (the census of gradient graphs).
-_grad_tag: tuple[int, Op] | None = None
-
 
 # --------------------------------------------------------------------------- ops
 
@@ -167,7 +168,7 @@ class Value:
         self.name = name
         self._meta = None
         self._retain = False
-        self._tag = _grad_tag
+        self._tag = _state.grad_tag
         self._site = None
 
     def realize_cached_data(self) -> np.ndarray:
@@ -217,7 +218,7 @@ class Value:
         value.name = None
         value._meta = None
         value._retain = False
-        value._tag = _grad_tag
+        value._tag = _state.grad_tag
         value._site = None
         if _observers:
             for observer in _observers:
@@ -930,8 +931,9 @@ def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[V
     and of ``retain_grad()`` nodes; otherwise those of the ``wrt`` nodes, the
     walk cut at them and pruned to the nodes that depend on them.
     """
-    global _grad_tag
     from adjoint.ops import add
+
+    state = _state
 
     if out_grad.shape != output.shape:
         raise ValueError(
@@ -957,13 +959,13 @@ def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[V
     order = 1 + max((derivative_order(node) for node in topo), default=0)
     partials: dict[Value, list[Value]] = {output: [out_grad]}
     adjoints: dict[Value, Value] = {}
-    saved_tag = _grad_tag
+    saved_tag = state.grad_tag
     try:
         for node in reversed(topo):
             node_partials = partials.pop(node, None)
             if node_partials is None:
                 continue
-            _grad_tag = (order, node.op)
+            state.grad_tag = (order, node.op)
             adjoint = functools.reduce(add, node_partials)
             if relevant is None:
                 if node.op is None or node._retain:
@@ -982,7 +984,7 @@ def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[V
                     else:
                         partials[x] = [x_adjoint]
     finally:
-        _grad_tag = saved_tag
+        state.grad_tag = saved_tag
     return adjoints
 
 
