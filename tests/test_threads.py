@@ -201,3 +201,33 @@ def test_switches_restore_their_state_on_errors_in_threads(switch):
 
     run_threads(worker, worker)
     assert autograd.LAZY_MODE is False and autograd._observers == []
+
+
+def test_backward_in_one_thread_does_not_tag_another_threads_nodes():
+    """The census tag (derivative order) of a running backward pass is per thread."""
+    inside_rule = threading.Barrier(2)
+    made = threading.Barrier(2)
+    orders = {}
+
+    class Rendezvous(ad.ops.ElementwiseOp):
+        def compute(self, a):
+            return a * 1.0
+
+        def gradient(self, out_grad, node):
+            inside_rule.wait()  # the other thread builds forward nodes now
+            made.wait()
+            return (out_grad * 1.0,)
+
+    def differentiating():
+        x = ad.Tensor([1.0, 2.0])
+        Rendezvous()(x).sum().backward()
+        orders["grad"] = autograd.derivative_order(x.grad)
+
+    def building():
+        inside_rule.wait()
+        orders["forward"] = autograd.derivative_order(ad.Tensor([1.0]) * ad.Tensor([2.0]))
+        made.wait()
+
+    run_threads(differentiating, building)
+    assert orders == {"grad": 1, "forward": 0}
+    assert autograd.derivative_order(ad.Tensor([1.0]) * ad.Tensor([2.0])) == 0
