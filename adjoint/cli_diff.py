@@ -244,12 +244,24 @@ def _derivative(wrt, tensor, exact, point) -> Derivative:
     return Derivative(tuple(wrt), tensor, exact, float(tensor), float(exact_number))
 
 
-def graph_sizes(by_order: list[list[Tensor]]) -> list[tuple[int, int]]:
-    """Per order k: (nodes in the graph of all order-k derivatives, nodes made by pass k)."""
+def graph_sizes(by_order: list[list[Tensor]]) -> list[tuple[int, int, int]]:
+    """Per order k: nodes in the graph of all order-k derivatives, nodes made by backward
+    pass k, and nodes after :func:`adjoint.simplify.simplify` of that graph.
+
+    The derivatives are built raw (repeated ``gradients``, no simplification), so
+    the counts show the geometric growth of reverse mode applied k times, and the
+    last number how much of it is redundant.
+    """
+    from adjoint.simplify import simplify
+
     sizes = []
     for k, tensors in enumerate(by_order):
         nodes = find_topo_sort(tensors)
-        sizes.append((len(nodes), sum(1 for n in nodes if derivative_order(n) == k)))
+        made = sum(1 for n in nodes if derivative_order(n) == k)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            simplified = simplify(*tensors).after
+        sizes.append((len(nodes), made, simplified))
     return sizes
 
 
@@ -332,9 +344,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{d.label()} = {sympy.simplify(d.exact)}")
     print()
     print("graph sizes (nodes in the graph of all derivatives of that order):")
-    for k, (total, made) in enumerate(graph_sizes(by_order)):
+    for k, (total, made, simplified) in enumerate(graph_sizes(by_order)):
         extra = f", {made} made by backward pass {k}" if k else ""
-        print(f"  order {k}: {total}{extra}")
+        print(f"  order {k}: {total}{extra}; {simplified} after ad.simplify")
     if args.draw:
         _draw([t for tensors in by_order for t in tensors], args.draw)
         print(f"\ngraph drawn to {args.draw}")

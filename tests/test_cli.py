@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -82,10 +83,29 @@ def test_diff_derivative_in_a_variable_not_in_the_formula_is_zero(capsys):
     assert rows(out)["d^2f/dy^2"][0] == 0
 
 
-def test_diff_graph_sizes_grow_with_order(capsys):
-    _, out, _ = run(capsys, "diff", "tanh(x)", "--order", "4", "--at", "x=0.1")
-    sizes = [int(line.split(":")[1].split(",")[0]) for line in out.splitlines() if "order " in line]
-    assert len(sizes) == 5 and sizes == sorted(sizes) and sizes[0] == 2
+def test_diff_graph_sizes_grow_with_order_and_simplify_small(capsys):
+    _, out, _ = run(capsys, "diff", "tanh(x)", "--order", "6", "--at", "x=0.1")
+    sizes = [tuple(map(int, m)) for m in re.findall(r"order \d+: (\d+).*?(\d+) after", out)]
+    raw = [r for r, _ in sizes]
+    simplified = [s for _, s in sizes]
+    assert len(sizes) == 7 and raw == sorted(raw) and raw[0] == 2
+    assert raw[6] > 200 and simplified[6] <= 60  # the target at the 6th derivative
+
+
+def test_diff_draws_the_graph_of_all_derivatives(capsys, tmp_path):
+    path = tmp_path / "graph.svg"
+    code, out, _ = run(
+        capsys, "diff", "x*exp(x)", "--order", "2", "--at", "x=1", "--draw", str(path)
+    )
+    assert code == 0 and f"graph drawn to {path}" in out
+    svg = path.read_text()
+    assert svg.lstrip().startswith(("<svg", "<?xml")) and "</svg>" in svg
+
+
+def test_diff_draw_to_an_unwritable_path_is_a_usage_error(capsys, tmp_path):
+    path = tmp_path / "no" / "such" / "dir" / "graph.svg"
+    code, _, err = run(capsys, "diff", "x", "--at", "x=1", "--draw", str(path))
+    assert code == 2 and "--draw" in err and len(err.strip().splitlines()) == 1
 
 
 def test_diff_reports_a_mismatch_with_exit_code_1(capsys, monkeypatch):
