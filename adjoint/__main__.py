@@ -38,6 +38,7 @@ def tour() -> int:
             value = float(x.grad) if x.grad is not None else 0.0
             rows.append((f"d2y/d{s}d{t}", value, float(sympy.diff(exact, s, t).subs(at))))
     sizes["gradient graphs"] = len(ad.find_topo_sort(grads))
+    sizes["gradient graphs after ad.simplify"] = ad.simplify(*grads).after
 
     ok = True
     print(f"{'quantity':<14}{'adjoint':>22}{'sympy (exact)':>22}   agree")
