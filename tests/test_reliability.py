@@ -68,6 +68,19 @@ def test_backward_anomaly_names_the_gradient_node_and_the_forward_line(lazy):
     assert autograd.derivative_order(info.value.node) == 1
 
 
+def test_lazy_anomaly_is_raised_when_the_node_is_computed_not_when_recorded():
+    x = ad.Tensor([0.0, 1.0])
+    with ad.lazy_mode(), ad.detect_anomaly():
+        y = ad.log(x) + 1.0  # recorded only: nothing computed, nothing raised
+        assert y.cached_data is None
+        with pytest.raises(ad.AnomalyError) as info:
+            y.numpy()
+    message = str(info.value)
+    assert message.startswith("detect_anomaly: Log (derivative order 0) produced -inf")
+    assert "y = ad.log(x) + 1.0  # recorded only" in message  # where it was recorded
+    assert "y.numpy()" not in message
+
+
 def test_second_order_anomaly_reports_order_two():
     x = ad.Tensor([0.0, 1.0])
     y = (x**1.5).sum()
