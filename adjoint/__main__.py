@@ -55,7 +55,7 @@ def tour() -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m adjoint``: the tour, plus one subparser per command."""
-    from adjoint import cli_diff
+    from adjoint import bench, cli_diff
 
     parser = argparse.ArgumentParser(
         prog="python -m adjoint",
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     cli_diff.add_parser(subparsers)
+    bench.add_parser(subparsers)
     return parser
 
 

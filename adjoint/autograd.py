@@ -100,6 +100,9 @@ class Op:
 
     def infer_dtype(self, *dtypes: np.dtype) -> np.dtype:
         """Output dtype from input dtypes (NumPy's promotion by default)."""
+        n = len(dtypes)
+        if n and (n == 1 or (n == 2 and dtypes[0] is dtypes[1])) and dtypes[0].isnative:
+            return dtypes[0]  # lazy mode's hot path: equal dtypes promote to themselves
         return np.result_type(*dtypes)
 
     @property
@@ -280,6 +283,15 @@ class Value:
 
 def _infer_meta(op: Op, inputs: tuple[Value, ...]) -> tuple[tuple | None, np.dtype | None]:
     """Shape and dtype of ``op(*inputs)`` from the inputs' own, without computing."""
+    if len(inputs) == 1:  # the common case, spelled out
+        x = inputs[0]
+        data = x.cached_data
+        shape, dtype = (data.shape, data.dtype) if data is not None else (x.shape, x.dtype)
+        try:
+            dtype = op.infer_dtype(dtype)
+        except (TypeError, ValueError):
+            dtype = None
+        return op.infer_shape(shape), dtype
     shapes = []
     dtypes = []
     for x in inputs:
@@ -839,33 +851,43 @@ def find_topo_sort(node_list: Iterable[Value]) -> list[Value]:
     order), exactly as needle's recursive ``topo_sort_dfs`` gives it, but with
     an explicit stack so that depth is unlimited.
     """
-    return _topo_sort(node_list, lambda node: node.inputs)
+    return _topo_sort(node_list)
 
 
-def _topo_sort(node_list: Iterable[Value], children: Any) -> list[Value]:
-    visited: set[int] = set()
+def _topo_sort(
+    node_list: Iterable[Value], grad_only: bool = False, stop: set[Value] | None = None
+) -> list[Value]:
+    """The post-order of :func:`find_topo_sort`, optionally over the inputs that require
+    grad only (``grad_only``) and not descending below the nodes of ``stop``.
+
+    Nodes are their own set keys (hashed by identity). A node without inputs
+    to visit is appended as soon as it is met, which gives the same order as
+    pushing it and popping it at once, with less work for the many leaves.
+    """
+    visited: set[Value] = set()
     order: list[Value] = []
     for root in node_list:
-        if id(root) in visited:
+        if root in visited:
             continue
-        visited.add(id(root))
-        stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(children(root)))]
+        visited.add(root)
+        if not root.inputs or (stop is not None and root in stop):
+            order.append(root)
+            continue
+        stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root.inputs))]
         while stack:
             node, pending = stack[-1]
             for child in pending:
-                if id(child) not in visited:
-                    visited.add(id(child))
-                    stack.append((child, iter(children(child))))
+                if child in visited or (grad_only and not child.requires_grad):
+                    continue
+                visited.add(child)
+                if child.inputs and (stop is None or child not in stop):
+                    stack.append((child, iter(child.inputs)))
                     break
+                order.append(child)
             else:
                 stack.pop()
                 order.append(node)
     return order
-
-
-def _grad_inputs(node: Value) -> tuple[Value, ...]:
-    """The inputs adjoints flow to: those that require grad."""
-    return tuple(x for x in node.inputs if x.requires_grad)
 
 
 def derivative_order(node: Value) -> int:
@@ -943,20 +965,23 @@ def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[V
     if not output.requires_grad:
         return {}
     if wrt is None:
-        topo = _topo_sort([output], _grad_inputs)
-        relevant = None
+        topo = _topo_sort([output], grad_only=True)
+        relevant = targets = None
     else:
-        targets = {id(x) for x in wrt}
-        topo = _topo_sort(
-            [output], lambda node: () if id(node) in targets else _grad_inputs(node)
-        )
+        targets = set(wrt)
+        topo = _topo_sort([output], grad_only=True, stop=targets)
         relevant = set()
         for node in topo:
-            if id(node) in targets or any(id(x) in relevant for x in node.inputs):
-                relevant.add(id(node))
-        if id(output) not in relevant:
+            if node in targets or any(x in relevant for x in node.inputs):
+                relevant.add(node)
+        if output not in relevant:
             return {}
-    order = 1 + max((derivative_order(node) for node in topo), default=0)
+    order = 0
+    for node in topo:
+        tag = node._tag
+        if tag is not None and tag[0] > order:
+            order = tag[0]
+    order += 1
     partials: dict[Value, list[Value]] = {output: [out_grad]}
     adjoints: dict[Value, Value] = {}
     saved_tag = state.grad_tag
@@ -965,24 +990,40 @@ def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[V
             node_partials = partials.pop(node, None)
             if node_partials is None:
                 continue
-            state.grad_tag = (order, node.op)
-            adjoint = functools.reduce(add, node_partials)
+            op = node.op
+            state.grad_tag = (order, op)
+            if len(node_partials) == 1:
+                adjoint = node_partials[0]
+            else:
+                adjoint = functools.reduce(add, node_partials)
             if relevant is None:
-                if node.op is None or node._retain:
+                if op is None or node._retain:
                     adjoints[node] = adjoint
-                if node.op is None:
+                if op is None:
                     continue
-            elif id(node) in targets:
+            elif node in targets:
                 adjoints[node] = adjoint
                 continue
-            input_adjoints = node.op.gradient_as_tuple(adjoint, node)
-            _check_adjoints(node, input_adjoints)
-            for x, x_adjoint in zip(node.inputs, input_adjoints):
-                if x.requires_grad and (relevant is None or id(x) in relevant):
-                    if x in partials:
-                        partials[x].append(x_adjoint)
-                    else:
-                        partials[x] = [x_adjoint]
+            input_adjoints = op.gradient_as_tuple(adjoint, node)
+            inputs = node.inputs
+            if len(input_adjoints) != len(inputs):
+                _check_adjoints(node, input_adjoints)
+            for x, x_adjoint in zip(inputs, input_adjoints):
+                if not x.requires_grad or (relevant is not None and x not in relevant):
+                    continue
+                # The guards of _check_adjoints, inlined; it raises the error.
+                if not isinstance(x_adjoint, Value):
+                    _check_adjoints(node, input_adjoints)
+                got, want = x_adjoint.cached_data, x.cached_data
+                got = got.shape if got is not None else _known_shape(x_adjoint)
+                want = want.shape if want is not None else _known_shape(x)
+                if got != want and got is not None and want is not None:
+                    _check_adjoints(node, input_adjoints)
+                x_partials = partials.get(x)
+                if x_partials is None:
+                    partials[x] = [x_adjoint]
+                else:
+                    x_partials.append(x_adjoint)
     finally:
         state.grad_tag = saved_tag
     return adjoints

@@ -26,6 +26,8 @@ class UnaryFloatOp(ElementwiseOp):
     """Base of elementwise functions that give floats (exp, log, sin, ...) even for ints."""
 
     def infer_dtype(self, dtype: np.dtype) -> np.dtype:
+        if dtype.kind == "f":  # lazy mode's hot path: floats stay as they are
+            return dtype
         return np.result_type(dtype, np.float16)
 
 
@@ -36,6 +38,9 @@ class ScalarOp(ElementwiseOp):
         self.scalar = as_scalar(scalar, type(self).__name__)
 
     def infer_dtype(self, dtype: np.dtype) -> np.dtype:
+        kind = type(self.scalar)
+        if dtype.kind == "f" and (kind is float or kind is int):  # a float array wins
+            return dtype
         return np.result_type(dtype, self.scalar)
 
 
@@ -51,6 +56,9 @@ def is_scalar(value: Any) -> bool:
 
 def as_scalar(value: Any, op_name: str) -> float | int:
     """A Python number from a number, a NumPy scalar or a one-element array (needle)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return value
     if isinstance(value, Value):
         value = value.realize_cached_data()
     if isinstance(value, np.ndarray):
@@ -66,6 +74,17 @@ def as_scalar(value: Any, op_name: str) -> float | int:
             f"{op_name}: the scalar operand must be a real number, got {type(value).__name__}"
         )
     return value
+
+
+def no_adjoint(x: Tensor) -> Tensor:
+    """The adjoint a gradient rule gives an input that requires no grad: zeros, uncomputed.
+
+    The engine discards adjoints of such inputs, so a rule may skip the real
+    one (for ``MatMul`` a whole matrix product) and return this constant of
+    the input's shape and dtype instead: one Tensor per input still holds for
+    callers of ``gradient`` itself.
+    """
+    return Tensor.make_const(np.zeros(x.shape, dtype=x.dtype))
 
 
 def as_tensor(value: Any, op_name: str) -> Tensor:

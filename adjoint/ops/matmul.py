@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from adjoint.autograd import Tensor, TensorOp
-from adjoint.ops.common import as_tensor, broadcast_shapes
+from adjoint.ops.common import as_tensor, broadcast_shapes, no_adjoint
 from adjoint.ops.linear import reshape, sum_to_shape, transpose
 
 __all__ = [
@@ -32,9 +32,11 @@ class MatMul(TensorOp):
 
     def gradient(self, out_grad, node):
         a, b = node.inputs
+        # A constant operand (the data batch of a layer) gets no adjoint: a whole
+        # matrix product saved.
         return (
-            sum_to_shape(out_grad @ transpose(b), a.shape),
-            sum_to_shape(transpose(a) @ out_grad, b.shape),
+            sum_to_shape(out_grad @ transpose(b), a.shape) if a.requires_grad else no_adjoint(a),
+            sum_to_shape(transpose(a) @ out_grad, b.shape) if b.requires_grad else no_adjoint(b),
         )
 
     def infer_shape(self, shape_a, shape_b):
