@@ -19,11 +19,22 @@ the topological order (any depth), with
   (``(c a) * b`` is ``c (a * b)``), a product with a uniform constant tensor
   becomes a scalar op, ``x + x`` is ``2 x``, ``x * x`` is ``x ** 2`` and
   ``x ** p * x ** q`` is ``x ** (p + q)`` for integer powers;
+* a polynomial normal form: floating-point sums, products, scalar ops and
+  integer powers are polynomials in their "atoms" (every other node: tanh(x),
+  a leaf, a matmul, ...); each such node is rebuilt from its polynomial, like
+  terms collected and products expanded, as a sum of scaled monomials in
+  canonical order (``x ** k`` nodes shared), so equal polynomials hash alike.
+  It is bounded (:data:`MAX_TERMS` monomials, :data:`MAX_DEGREE`); beyond, a
+  node keeps its structure and becomes an atom. Terms whose coefficients
+  cancel stay as ``0 * term``, so an infinite term still gives NaN;
 * constant folding: a node whose inputs all need no gradient becomes a
   constant leaf.
 
 A rewrite may change the last bits of a result (``(2 x) 3`` and ``6 x`` round
-differently); it never changes a value beyond that. Products with zero are
+differently). The polynomial normal form expands products of sums, and an
+expanded polynomial can lose precision where its terms cancel (``(x + 1e8)
+(x - 1e8)`` becomes ``x**2 - 1e16``); ``simplify(..., polynomials=False)``
+keeps the factored form. Products with zero are
 left alone: ``x * 0`` is NaN for infinite ``x``, so folding it to zeros would
 change values.
 
@@ -469,7 +480,7 @@ class _Builder:
             else:
                 terms[key] = node
                 coefficients[key] = c
-        parts = [(self.rank[k], terms[k], coefficients[k]) for k in terms if coefficients[k] != 0]
+        parts = [(self.rank[k], terms[k], coefficients[k]) for k in terms]
         parts.sort(key=lambda part: part[0])
         if not parts:
             return None
@@ -493,9 +504,7 @@ class _Builder:
 
 
 def _trim(poly: dict) -> dict | None:
-    if len(poly) > MAX_TERMS:
-        return None
-    return {m: c for m, c in poly.items() if c != 0}
+    return None if len(poly) > MAX_TERMS else poly
 
 
 def _padd(p: dict | None, q: dict | None) -> dict | None:
@@ -542,7 +551,9 @@ def _same_meta(old: Value, new: Value) -> bool:
     return old.shape == new.shape and old.dtype == new.dtype
 
 
-def simplify(*outputs: Value | Sequence[Value], keep: Sequence[Value] = ()) -> Simplified:
+def simplify(
+    *outputs: Value | Sequence[Value], keep: Sequence[Value] = (), polynomials: bool = True
+) -> Simplified:
     """An equivalent, smaller graph for ``outputs``, and the node counts before and after.
 
     The rewrites are listed in the module docstring. The pass is one loop over
@@ -559,6 +570,9 @@ def simplify(*outputs: Value | Sequence[Value], keep: Sequence[Value] = ()) -> S
     dependence on it. The variables of every functional call whose function
     is running (:func:`adjoint.functional.active_variables`) are always kept,
     so ``simplify`` is safe inside a function given to ``grad``.
+
+    ``polynomials=False`` leaves out the polynomial normal form (see the
+    module docstring), keeping sums and products factored as they were.
 
     >>> import adjoint as ad
     >>> x = ad.Tensor(0.3)
@@ -579,7 +593,7 @@ def simplify(*outputs: Value | Sequence[Value], keep: Sequence[Value] = ()) -> S
     from adjoint.functional import active_variables
 
     kept = {id(node) for node in [*keep, *active_variables()]}
-    for use_polys in (True, False):
+    for use_polys in (True, False) if polynomials else (False,):
         new_outputs = _rebuild(topo, outputs, use_polys, kept)
         after = len(find_topo_sort(new_outputs))
         if after <= before:

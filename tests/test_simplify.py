@@ -110,8 +110,14 @@ def test_like_terms_and_powers_collect():
     x = ad.Tensor(0.7)
     y = ad.sin(x)
     s = simplify(y * y * y + y + y - y**3)
-    out = s.output  # 2 sin x
-    assert out.op.name == "MulScalar" and out.op.scalar == 2 and out.inputs[0] is y
+    # 2 sin x + 0 sin^3 x: the cancelled term stays as a product with 0 (NaN-safe)
+    assert s.after == 6 and s.before == 9
+    out = s.output
+    assert out.op.name == "EWiseAdd"
+    twice, zero = out.inputs
+    assert twice.op.name == "MulScalar" and twice.op.scalar == 2 and twice.inputs[0] is y
+    assert zero.op.name == "MulScalar" and zero.op.scalar == 0
+    assert zero.inputs[0].op.name == "PowerScalar" and zero.inputs[0].op.scalar == 3
     np.testing.assert_allclose(out.numpy(), 2 * np.sin(0.7), rtol=1e-14)
 
 
@@ -319,3 +325,28 @@ def test_simplify_inside_a_function_under_grad_keeps_the_outer_variable():
     from adjoint.functional import active_variables
 
     assert active_variables() == []
+
+
+def test_cancelling_terms_keep_nan_for_infinite_values():
+    x = ad.Tensor([np.inf, 2.0])
+    y = ad.Tensor([1.0, 1.0])
+    with np.errstate(invalid="ignore"):
+        z = ad.exp(x) - ad.exp(x) + y  # inf - inf = NaN in the original graph
+        s = simplify(z)
+        out = s.output.numpy()
+    np.testing.assert_array_equal(np.isnan(out), [True, False])
+    np.testing.assert_allclose(out[1], 1.0)
+
+
+def test_polynomials_false_keeps_products_factored():
+    x = ad.Tensor(0.5)
+    a = ad.sin(x)
+    y = (a + 1) * (a + 1) - (a + 1) ** 2 + a
+    expanded = simplify(y)
+    factored = simplify(y, polynomials=False)
+    assert expanded.after == 5  # x, sin x, sin^2, 0 * sin^2, 0 * sin^2 + sin x
+    # factored: (sin x + 1)^2 is one node; it cancels with itself, kept as 0 * (...)
+    ops = [n.op.name for n in ad.Graph(factored.output).ops]
+    assert ops == ["Sin", "AddScalar", "PowerScalar", "MulScalar", "EWiseAdd"]
+    for s in (expanded, factored):
+        np.testing.assert_allclose(s.output.numpy(), y.numpy(), rtol=1e-14)
