@@ -126,6 +126,21 @@ assert dy_dx1 == 5.5
 assert np.isclose(dy_dx2, 2 - np.cos(5)) and round(dy_dx2, 3) == 1.716
 
 # %% [markdown]
+# The library has forward mode built in as `ad.jvp(f, primals, tangents)`, which returns
+# f's value and the directional derivative J·t. (It gets there without any tangent rules,
+# from reverse-mode rules only; notebook 5 says how.)
+
+# %%
+def f(a, b):
+    return ad.log(a) + a * b - ad.sin(b)
+
+
+value_jvp, along_x1 = ad.jvp(f, (2.0, 5.0), (1.0, 0.0))
+_, along_x2 = ad.jvp(f, (2.0, 5.0), (0.0, 1.0))
+print(f"jvp: y = {float(value_jvp):.4f}, dy/dx1 = {float(along_x1):.4f}, dy/dx2 = {float(along_x2):.4f}")
+assert np.isclose(float(along_x1), dy_dx1) and np.isclose(float(along_x2), dy_dx2)
+
+# %% [markdown]
 # ## Reverse mode: adjoints
 #
 # Reverse mode runs the chain rule the other way. Each node gets an **adjoint**
