@@ -277,12 +277,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "Differentiate EXPR with adjoint (reverse mode applied again and again to "
             "gradient graphs) up to --order in the --wrt variables, at the point given by "
             "--at, and compare every derivative with sympy's exact one. With several "
-            "--wrt variables all mixed partials are computed. Exit code: 0 when all "
-            "derivatives agree, 1 when one does not, 2 for a usage error."
+            "--wrt variables all mixed partials are computed. Also prints the size of "
+            "the graph of each order's derivatives, raw and after ad.simplify. Exit "
+            "code: 0 when all derivatives agree, 1 when one does not, 2 for a usage error."
         ),
         epilog=(
             "EXPR uses numbers, variables, + - * / ** (or ^), parentheses, the constants "
-            "pi and E and the functions " + ", ".join(sorted(set(FUNCTIONS))) + ". "
+            "pi and E and the functions " + ", ".join(sorted(set(FUNCTIONS))) + ". Give "
+            "EXPR before --wrt (which takes several names). "
             'Example: python -m adjoint diff "tanh(x)*exp(-x**2)" --wrt x --order 3 --at x=0.3'
         ),
     )
