@@ -204,7 +204,7 @@ assert np.allclose(lazy_out.numpy(), chain(ad.Tensor(np.full(3, 0.3), requires_g
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3))
-labels = [f"{size:,} elements" for size in results]
+labels = [f"{size:,} element{'s' if size > 1 else ''}" for size in results]
 positions = np.arange(len(results))
 ax.bar(positions - 0.2, [e * 1e3 for e, _ in results.values()], 0.4, label="eager")
 ax.bar(positions + 0.2, [lz * 1e3 for _, lz in results.values()], 0.4, label="lazy")
