@@ -325,6 +325,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``diff`` on parsed arguments; raises :class:`UsageError` for the user's mistakes."""
     if not 0 <= args.order <= 10:
         raise UsageError(f"--order must be between 0 and 10, got {args.order}")
+    if args.draw:
+        _check_draw_path(args.draw)
     expr = parse_formula(args.expr)
     at = parse_assignments(args.at)
     wrt = _split_names(args.wrt) or sorted(str(s) for s in expr.free_symbols)
@@ -357,6 +359,14 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+_DRAW_FORMATS = (".svg", ".png", ".dot", ".gv")
+
+
+def _check_draw_path(path: str) -> None:
+    if not path.lower().endswith(_DRAW_FORMATS):
+        raise UsageError(f"--draw {path}: use a file name ending in .svg, .png or .dot")
+
+
 def _draw(tensors: list[Tensor], path: str) -> None:
     from adjoint.graph import Graph
 
@@ -364,6 +374,8 @@ def _draw(tensors: list[Tensor], path: str) -> None:
         Graph(*tensors).render(path)
     except OSError as error:
         raise UsageError(f"--draw: cannot write {path}: {error.strerror or error}") from None
+    except RuntimeError as error:  # PNG with neither Graphviz nor matplotlib installed
+        raise UsageError(f"--draw: {error}") from None
 
 
 __all__ = ["UsageError", "parse_formula", "parse_assignments", "differentiate"]

@@ -136,6 +136,7 @@ def test_diff_reports_a_mismatch_with_exit_code_1(capsys, monkeypatch):
         (["1/x", "--at", "x=0"], "not a finite real number"),
         (["x", "--order", "11", "--at", "x=1"], "--order"),
         (["2", "--order", "1"], "no variables"),
+        (["x", "--at", "x=1", "--draw", "graph.pdf"], ".svg, .png or .dot"),
     ],
 )
 def test_diff_usage_errors_are_one_line_and_exit_code_2(capsys, argv, message):
