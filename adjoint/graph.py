@@ -19,6 +19,7 @@ import numpy as np
 
 from adjoint.autograd import Value, _to_array, derivative_order, find_topo_sort
 from adjoint.ops.common import ElementwiseOp
+from adjoint.ops.indexing import GetItem, ScatterAdd
 from adjoint.ops.linear import BroadcastTo, Permute, Reshape, Summation, Transpose
 from adjoint.ops.matmul import MatMul
 
@@ -380,6 +381,35 @@ def _batched_permute(op: Permute, batch: tuple, a: np.ndarray, shape: tuple) -> 
     return np.transpose(a, tuple(range(b)) + _shifted(op.axes, b))
 
 
+def _basic(index: tuple) -> bool:
+    return not any(isinstance(item, np.ndarray) for item in index)
+
+
+def _batched_getitem(op: GetItem, batch: tuple, a: np.ndarray, shape: tuple) -> np.ndarray:
+    if not _basic(op.index):  # index arrays would move the batch axes
+        return _pointwise(op, batch, [a], [shape])
+    return a[(slice(None),) * len(batch) + op.index]
+
+
+def _batched_scatter(op: ScatterAdd, batch: tuple, g: np.ndarray, shape: tuple) -> np.ndarray:
+    if not _basic(op.index):
+        return _pointwise(op, batch, [g], [shape])
+    out = np.zeros(batch + op.shape, dtype=g.dtype)
+    out[(slice(None),) * len(batch) + op.index] = g
+    return out
+
+
+def _batched_matmul(batch: tuple, arrays: list[np.ndarray], recorded: list) -> np.ndarray:
+    """MatMul with the batch axes in front of both operands' own (broadcast) batch axes."""
+    ndim = max(len(s) for s in recorded)
+    aligned = []
+    for a, s in zip(arrays, recorded):
+        own = a.shape[: a.ndim - len(s)]
+        lead = (1,) * (len(batch) - len(own))
+        aligned.append(np.reshape(a, lead + own + (1,) * (ndim - len(s)) + s))
+    return np.matmul(*aligned)
+
+
 #: How ops that store shapes or axes run on a batch of points (leading axes).
 #: Ops not listed here and not elementwise run point by point (always correct, slower).
 BATCH_RULES: dict[type, Any] = {
@@ -388,10 +418,12 @@ BATCH_RULES: dict[type, Any] = {
     Summation: _batched_sum,
     Transpose: _batched_transpose,
     Permute: _batched_permute,
+    GetItem: _batched_getitem,
+    ScatterAdd: _batched_scatter,
 }
 
 #: Ops whose ``compute`` already broadcasts over leading axes.
-_NATIVE_BATCH = (ElementwiseOp, MatMul)
+_NATIVE_BATCH = (ElementwiseOp,)
 
 
 def _run_op(node: Value, arrays: list[np.ndarray]) -> np.ndarray:
@@ -404,6 +436,8 @@ def _run_op(node: Value, arrays: list[np.ndarray]) -> np.ndarray:
         batch = _batch_shape(arrays, recorded)
         if batch is None:
             return np.asarray(op.compute(*arrays))
+        if isinstance(op, MatMul):
+            return _batched_matmul(batch, arrays, recorded)
         rule = BATCH_RULES.get(type(op))
         if rule is not None and len(arrays) == 1:
             return rule(op, batch, np.broadcast_to(arrays[0], batch + recorded[0]), recorded[0])
