@@ -235,11 +235,15 @@ def _derivative(wrt, tensor, exact, point) -> Derivative:
         exact_number = exact.evalf(subs=point, n=30)
     except (ZeroDivisionError, ArithmeticError):
         exact_number = sympy.zoo
+    where = ", ".join(f"{s}={v:g}" for s, v in point.items())
+    what = "the expression" if not wrt else "a derivative"
     if not exact_number.is_real or not exact_number.is_finite:
-        where = ", ".join(f"{s}={v:g}" for s, v in point.items())
-        what = "the expression" if not wrt else "a derivative"
         raise UsageError(
             f"{what} is not a finite real number at {where} (sympy gives {exact_number.evalf(6)})"
+        )
+    if not np.isfinite(float(exact_number)):
+        raise UsageError(
+            f"{what} overflows float64 at {where} (sympy gives {exact_number.evalf(6)})"
         )
     return Derivative(tuple(wrt), tensor, exact, float(tensor), float(exact_number))
 
@@ -332,7 +336,14 @@ def run(args: argparse.Namespace) -> int:
     wrt = _split_names(args.wrt) or sorted(str(s) for s in expr.free_symbols)
     if not wrt and args.order > 0:
         raise UsageError(f"{args.expr!r} has no variables to differentiate; give --wrt")
-    derivatives, by_order = differentiate(expr, wrt, args.order, at)
+    try:
+        derivatives, by_order = differentiate(expr, wrt, args.order, at)
+    except (ValueError, ArithmeticError, NotImplementedError) as error:
+        if isinstance(error, UsageError):
+            raise
+        # adjoint refuses the formula itself (a constant that is not finite, the
+        # gradient of a negative base ** x): the user's formula, so one line.
+        raise UsageError(f"cannot differentiate {args.expr!r}: {error}") from None
 
     where = ", ".join(f"{name} = {value:g}" for name, value in at.items())
     print(f"f = {expr}" + (f"   at {where}" if where else ""))

@@ -137,6 +137,11 @@ def test_diff_reports_a_mismatch_with_exit_code_1(capsys, monkeypatch):
         (["x", "--order", "11", "--at", "x=1"], "--order"),
         (["2", "--order", "1"], "no variables"),
         (["x", "--at", "x=1", "--draw", "graph.pdf"], ".svg, .png or .dot"),
+        (["(-2)**x", "--at", "x=1"], "positive base"),
+        (["x/0", "--at", "x=1"], "cannot differentiate"),
+        (["x**1000", "--at", "x=10"], "overflows float64"),
+        (["x", "--at", "x=nan"], "not a finite real number"),
+        (["", "--at", "x=1"], "malformed expression"),
     ],
 )
 def test_diff_usage_errors_are_one_line_and_exit_code_2(capsys, argv, message):
