@@ -43,6 +43,10 @@ everything else is a new node (with its census tag copied). Variables (leaves
 that require grad) stay the same objects, so the simplified graph can be
 differentiated with respect to them or re-run with :meth:`Graph.run`.
 
+``ad.simplify`` and ``ad.census`` are the functions; the top-level name
+``simplify`` hides this module, so import from it with ``from adjoint.simplify
+import ...`` (``import adjoint.simplify as m`` gives the function).
+
 Automatic or not. Nested :func:`~adjoint.functional.grad` simplifies by
 itself from the second order on (``grad(f, simplify=None)``, the default);
 first gradients are left as reverse mode builds them. Measured on the n-th

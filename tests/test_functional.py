@@ -407,3 +407,18 @@ def test_graph_run_batches_matmul_and_indexing_as_a_loop_would():
     for k in range(3):
         for got, want in zip(batched, graph.run({x: batch[k]})):
             np.testing.assert_allclose(got[k], want, rtol=1e-13)
+
+
+def test_lazy_mode_records_and_evaluates_the_same_derivatives():
+    def f(x):
+        return (ad.tanh(x) * x).sum()
+
+    x0 = np.array([0.3, -0.2])
+    eager = [ad.grad(f)(x0).numpy(), ad.hessian(f)(x0).numpy(), ad.hvp(f, x0, [1.0, 2.0]).numpy()]
+    with ad.lazy_mode():
+        x = ad.Tensor(x0)
+        lazy = [ad.grad(f)(x), ad.hessian(f)(x), ad.hvp(f, x, [1.0, 2.0])]
+        assert all(t.cached_data is None for t in lazy)
+        assert lazy[1].shape == (2, 2)
+    for got, want in zip(lazy, eager):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-14)
