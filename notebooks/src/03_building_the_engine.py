@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 3. Building the engine
 #
-# The first two notebooks used adjoint from the outside. This one opens it up. The
-# whole engine is four classes and two functions, in `adjoint/autograd.py`:
+# The first two notebooks used adjoint from the outside. This one opens it up. At its
+# heart the engine is four classes and two functions, in `adjoint/autograd.py`:
 #
 # | name | what it is |
 # |---|---|
@@ -119,8 +119,8 @@ ad.Graph(f)
 # %% [markdown]
 # ## The reverse sweep, by hand
 #
-# `compute_gradient_of_variables(output, out_grad)` is about twenty lines. We write
-# the same algorithm here in its simplest form:
+# `compute_gradient_of_variables(output, out_grad)` is a short loop. We write the same
+# algorithm here in its simplest form:
 #
 # 1. the output's adjoint is `out_grad` (ones: ∂f/∂f = 1);
 # 2. visit nodes in **reverse** topological order, so that when we reach a node, every
