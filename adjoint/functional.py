@@ -45,14 +45,15 @@ for. Basis cotangents go in chunks of :data:`BATCH_ELEMENTS` so memory stays
 bounded for large Jacobians.
 
 Measured (one core, best of 5, extended Rosenbrock written with slices):
-the full Hessian takes 0.9 ms for n = 32 and 1.7 ms for n = 128, against
-12.4 ms and 32.4 ms for ``torch.autograd.functional.hessian`` (eager, torch
-2.13 CPU, one thread) in the same run: 1/13 and 1/19 of its time (torch's
-``vectorize=True``, which uses vmap, takes 0.6 ms). ``hvp`` at n = 128 costs
-2.0 times one ``grad`` (0.25 ms against 0.13 ms), its graph 33 nodes against
-25, independent of n. The traced graph is not simplified: it would save a
-third of its nodes, but the pass costs more than it saves below n = 500
-(measured: 0.5 ms against 1.3 ms at n = 32; 47 ms against 44 ms at n = 512).
+the full Hessian takes 0.6 ms for n = 32 and 1.3 to 1.8 ms for n = 128,
+against 8 to 12 ms and 43 to 49 ms for ``torch.autograd.functional.hessian``
+(eager, torch 2.13 CPU, one thread) in the same runs: under 1/13 and 1/24 of
+its time (torch's ``vectorize=True``, which uses vmap, takes 0.5 ms). ``hvp``
+at n = 128 costs 2.0 times one ``grad`` (0.24 ms against 0.12 ms), its graph
+33 nodes against 25, independent of n. The traced graph is not simplified:
+that would save a third of its nodes, but the pass costs more than it saves
+below n = 500 (measured: 0.5 ms against 1.3 ms at n = 32; 47 ms against
+44 ms at n = 512).
 """
 
 from __future__ import annotations
