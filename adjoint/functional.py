@@ -325,7 +325,9 @@ def jvp(f: Callable[..., Tensor], primals: Any, tangents: Any) -> tuple[Tensor, 
     """The output of ``f`` and its Jacobian-vector product ``J t``, with no forward rules.
 
     ``jvp(f, (x, y), (tx, ty)) -> (out, J_x tx + J_y ty)``; a single primal
-    may be given without the tuple: ``jvp(f, x, t)``.
+    may be given without the tuple: ``jvp(f, x, t)``. A tuple is always a
+    tuple of primals; a list is one too if it holds Tensors or arrays, else
+    (a list of numbers) it is one array primal.
 
     adjoint has only reverse-mode rules. The "double-VJP" trick gets forward
     mode from them: the pullback ``u -> J^T u`` is linear in the cotangent
