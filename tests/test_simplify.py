@@ -350,3 +350,17 @@ def test_polynomials_false_keeps_products_factored():
     assert ops == ["Sin", "AddScalar", "PowerScalar", "MulScalar", "EWiseAdd"]
     for s in (expanded, factored):
         np.testing.assert_allclose(s.output.numpy(), y.numpy(), rtol=1e-14)
+
+
+def test_hash_consing_tells_attributes_apart():
+    x = ad.Tensor(np.arange(6.0).reshape(2, 3))
+    y = ad.exp(x)
+    rows, cols = ad.summation(y, axes=0), ad.summation(y, axes=1)
+    again = ad.summation(ad.exp(x), axes=0)
+    s = simplify(rows, cols, again)
+    assert s.outputs[0] is not s.outputs[1]
+    assert s.outputs[2] is s.outputs[0]
+    assert s.after == 4  # x, exp, the two sums
+    a, b = ad.sin(x) * 2, ad.sin(x) * 3
+    s = simplify(a, b)
+    assert s.outputs[0] is not s.outputs[1] and s.after == 4
