@@ -484,3 +484,13 @@ def test_sigmoid_is_accurate_in_both_tails():
     np.testing.assert_allclose(t.grad.numpy(), want * np.exp(-np.logaddexp(0.0, x)), rtol=1e-14)
     # the tanh composition loses the left tail entirely
     assert float(0.5 + 0.5 * ad.tanh(ad.Tensor(-40.0) * 0.5)) == 0.0
+
+
+def test_indexing_ops_compute_on_sympy_object_arrays():
+    """Symbolic translation runs compute on object arrays: elements stay expressions."""
+    g = np.empty((), dtype=object)
+    g[()] = sympy.Symbol("g")
+    out = ad.ops.ScatterAdd((1,), (3,)).compute(g)
+    assert out.dtype == object and out[1] == sympy.Symbol("g") and out[0] == 0
+    repeated = ad.ops.ScatterAdd((np.array([0, 0]),), (2,)).compute(np.array([g[()], g[()]]))
+    assert repeated[0] == 2 * sympy.Symbol("g")

@@ -86,7 +86,7 @@ class ScatterAdd(TensorOp):
         if _has_arrays(self.index):
             np.add.at(out, self.index, g)
         else:
-            out[self.index] = g
+            out[self.index] = g[()] if g.ndim == 0 else g  # an element, not a 0-d array
         return out
 
     def gradient(self, out_grad, node):

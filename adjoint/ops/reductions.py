@@ -64,40 +64,48 @@ def _reshaped(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     return a if a.shape == shape else reshape(a, shape)
 
 
-class _Extreme(TensorOp):
-    """Shared body of ``Max`` and ``Min``: the reduction and the tie-sharing gradient."""
+def _share_among_ties(out_grad: Tensor, node: Tensor, axes: tuple[int, ...] | None) -> Tensor:
+    """The adjoint of a max or min: out_grad split equally among the elements that attain it."""
+    a = node.inputs[0]
+    shape = a.shape
+    kept = _kept_shape(shape, axes)
+    mask = equal_mask(a, broadcast_to(_reshaped(node, kept), shape))
+    share = _reshaped(out_grad, kept) / summation(mask, axes, keepdims=True)
+    return broadcast_to(share, shape) * mask
 
-    reduce = staticmethod(np.max)
+
+class Max(TensorOp):
+    """The maximum over ``axes``; k tied maxima each get 1/k of the adjoint."""
 
     def __init__(self, axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
         self.axes = axes
         self.keepdims = keepdims
 
     def compute(self, a):
-        return self.reduce(a, axis=self.axes, keepdims=self.keepdims)
+        return np.max(a, axis=self.axes, keepdims=self.keepdims)
 
     def gradient(self, out_grad, node):
-        a = node.inputs[0]
-        shape = a.shape
-        kept = _kept_shape(shape, self.axes)
-        mask = equal_mask(a, broadcast_to(_reshaped(node, kept), shape))
-        share = _reshaped(out_grad, kept) / summation(mask, self.axes, keepdims=True)
-        return (broadcast_to(share, shape) * mask,)
+        return (_share_among_ties(out_grad, node, self.axes),)
 
     def infer_shape(self, shape):
         return _kept_shape(shape, self.axes) if self.keepdims else _reduced_shape(shape, self.axes)
 
 
-class Max(_Extreme):
-    """The maximum over ``axes``; k tied maxima each get 1/k of the adjoint."""
-
-    reduce = staticmethod(np.max)
-
-
-class Min(_Extreme):
+class Min(TensorOp):
     """The minimum over ``axes``; k tied minima each get 1/k of the adjoint."""
 
-    reduce = staticmethod(np.min)
+    def __init__(self, axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def compute(self, a):
+        return np.min(a, axis=self.axes, keepdims=self.keepdims)
+
+    def gradient(self, out_grad, node):
+        return (_share_among_ties(out_grad, node, self.axes),)
+
+    def infer_shape(self, shape):
+        return _kept_shape(shape, self.axes) if self.keepdims else _reduced_shape(shape, self.axes)
 
 
 # ------------------------------------------------------------------ functions
