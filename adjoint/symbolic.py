@@ -461,7 +461,7 @@ def _heaviside_as_sign(expr: sympy.Expr) -> sympy.Expr:
     return expr.xreplace(replace)
 
 
-_SIMPLIFY_LIMIT = 400
+_SIMPLIFY_LIMIT = 200
 
 
 def _proved_zero(expr: sympy.Expr) -> bool:
@@ -474,7 +474,15 @@ def _proved_zero(expr: sympy.Expr) -> bool:
     normal = sympy.expand(_heaviside_as_sign(expanded))
     if normal == 0:
         return True
-    if sympy.count_ops(normal) > _SIMPLIFY_LIMIT:
+    # Exact rational arithmetic decides identities of rational functions (of
+    # exp(x), sin(x), ... as atoms), which softmax-like graphs need.
+    floats = normal.atoms(sympy.Float)
+    exact = normal.xreplace({f: sympy.Rational(f) for f in floats}) if floats else normal
+    if not exact.has(sympy.Piecewise) and sympy.cancel(sympy.together(exact)) == 0:
+        return True
+    # simplify is slow on large expressions and on Piecewise (Max's tie masks),
+    # and rarely proves those: they are left to the comparison of values.
+    if normal.has(sympy.Piecewise) or sympy.count_ops(normal) > _SIMPLIFY_LIMIT:
         return False
     return sympy.simplify(normal) == 0
 
