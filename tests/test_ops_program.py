@@ -161,6 +161,8 @@ def test_lazy_mode_equals_eager_bit_for_bit(name):
         assert lazy.cached_data is None
         assert lazy.shape == eager.shape and lazy.dtype == eager.dtype
         assert lazy.cached_data is None, "asking for the shape computed the node"
+        computed = [n.op for n in ad.find_topo_sort([lazy]) if n.op and n.cached_data is not None]
+        assert not computed, f"building the graph computed {computed}"
         lazy.backward(ad.init.ones(*lazy.shape))
         lazy_grad = x_lazy.grad
         assert lazy_grad.shape == data.shape
