@@ -189,8 +189,17 @@ class Value:
     @classmethod
     def make_const(cls, data: Any, *, requires_grad: bool = False) -> Value:
         """A leaf holding ``data`` as it is (no copy, no dtype conversion)."""
-        value = cls.__new__(cls)
-        value._init(None, (), cached_data=data, requires_grad=requires_grad)
+        value = object.__new__(cls)  # _init inlined: gradient rules make many constants
+        value.op = None
+        value.inputs = ()
+        value.cached_data = data
+        value.requires_grad = requires_grad
+        value.grad = None
+        value.name = None
+        value._meta = None
+        value._retain = False
+        value._tag = _state.grad_tag
+        value._site = None
         return value
 
     @classmethod
@@ -281,27 +290,30 @@ class Value:
         return self.realize_cached_data().dtype
 
 
+def _shape_dtype(x: Value) -> tuple[Any, Any]:
+    """A node's (shape, dtype), from its data or its inferred metadata; no property calls."""
+    data = x.cached_data
+    if data is not None:
+        return data.shape, data.dtype
+    meta = x._meta
+    if meta is not None and meta[0] is not None and meta[1] is not None:
+        return meta
+    return x.shape, x.dtype
+
+
 def _infer_meta(op: Op, inputs: tuple[Value, ...]) -> tuple[tuple | None, np.dtype | None]:
     """Shape and dtype of ``op(*inputs)`` from the inputs' own, without computing."""
-    if len(inputs) == 1:  # the common case, spelled out
-        x = inputs[0]
-        data = x.cached_data
-        shape, dtype = (data.shape, data.dtype) if data is not None else (x.shape, x.dtype)
-        try:
-            dtype = op.infer_dtype(dtype)
-        except (TypeError, ValueError):
-            dtype = None
-        return op.infer_shape(shape), dtype
-    shapes = []
-    dtypes = []
-    for x in inputs:
-        data = x.cached_data
-        if data is not None:
-            shapes.append(data.shape)
-            dtypes.append(data.dtype)
-        else:
-            shapes.append(x.shape)
-            dtypes.append(x.dtype)
+    n = len(inputs)
+    if n == 1:  # the common cases spelled out: lazy mode pays this on every node
+        shape, dtype = _shape_dtype(inputs[0])
+        shapes, dtypes = (shape,), (dtype,)
+    elif n == 2:
+        (shape_a, dtype_a), (shape_b, dtype_b) = _shape_dtype(inputs[0]), _shape_dtype(inputs[1])
+        shapes, dtypes = (shape_a, shape_b), (dtype_a, dtype_b)
+    else:
+        pairs = [_shape_dtype(x) for x in inputs]
+        shapes = tuple(pair[0] for pair in pairs)
+        dtypes = tuple(pair[1] for pair in pairs)
     try:
         dtype = op.infer_dtype(*dtypes)
     except (TypeError, ValueError):

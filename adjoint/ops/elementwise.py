@@ -412,6 +412,12 @@ class Where(ElementwiseOp):
 
 # ------------------------------------------------------------------ functions
 
+# Ops without attributes are shared by all their nodes, and the hot front ends
+# call make_from_op directly: per node one allocation and two calls less.
+_ADD, _MUL, _DIV, _NEGATE = EWiseAdd(), EWiseMul(), EWiseDiv(), Negate()
+_SIN, _COS, _EXP, _LOG, _TANH = Sin(), Cos(), Exp(), Log(), Tanh()
+_make = Tensor.make_from_op
+
 
 def add_scalar(a: Tensor, scalar: Any) -> Tensor:
     """a + scalar."""
@@ -441,8 +447,7 @@ def scalar_power(scalar: Any, a: Tensor) -> Tensor:
 def add(a: Any, b: Any) -> Tensor:
     """a + b with NumPy broadcasting; a Python number gives ``add_scalar``."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
-        a, b = broadcast_pair(a, b, "add")
-        return EWiseAdd()(a, b)
+        return _make(_ADD, broadcast_pair(a, b, "add"))
     if is_scalar(b):
         return AddScalar(b)(as_tensor(a, "add"))
     if is_scalar(a):
@@ -456,15 +461,14 @@ def subtract(a: Any, b: Any) -> Tensor:
     if is_scalar(b):
         return AddScalar(-as_scalar(b, "subtract"))(as_tensor(a, "subtract"))
     if is_scalar(a):
-        return AddScalar(a)(Negate()(as_tensor(b, "subtract")))
-    return add(a, Negate()(as_tensor(b, "subtract")))
+        return AddScalar(a)(_make(_NEGATE, (as_tensor(b, "subtract"),)))
+    return add(a, _make(_NEGATE, (as_tensor(b, "subtract"),)))
 
 
 def multiply(a: Any, b: Any) -> Tensor:
     """a * b with NumPy broadcasting; a Python number gives ``mul_scalar``."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
-        a, b = broadcast_pair(a, b, "multiply")
-        return EWiseMul()(a, b)
+        return _make(_MUL, broadcast_pair(a, b, "multiply"))
     if is_scalar(b):
         return MulScalar(b)(as_tensor(a, "multiply"))
     if is_scalar(a):
@@ -476,8 +480,7 @@ def multiply(a: Any, b: Any) -> Tensor:
 def divide(a: Any, b: Any) -> Tensor:
     """a / b with NumPy broadcasting; ``x / 2`` is ``divide_scalar``, ``1 / x`` is ``x ** -1``."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
-        a, b = broadcast_pair(a, b, "divide")
-        return EWiseDiv()(a, b)
+        return _make(_DIV, broadcast_pair(a, b, "divide"))
     if is_scalar(b):
         return DivScalar(b)(as_tensor(a, "divide"))
     if is_scalar(a):
@@ -500,27 +503,27 @@ def power(a: Any, b: Any) -> Tensor:
 
 def negate(a: Tensor) -> Tensor:
     """-a."""
-    return Negate()(as_tensor(a, "negate"))
+    return _make(_NEGATE, (as_tensor(a, "negate"),))
 
 
 def log(a: Tensor) -> Tensor:
     """Natural logarithm, elementwise."""
-    return Log()(as_tensor(a, "log"))
+    return _make(_LOG, (as_tensor(a, "log"),))
 
 
 def exp(a: Tensor) -> Tensor:
     """e ** a, elementwise."""
-    return Exp()(as_tensor(a, "exp"))
+    return _make(_EXP, (as_tensor(a, "exp"),))
 
 
 def sin(a: Tensor) -> Tensor:
     """Sine, elementwise."""
-    return Sin()(as_tensor(a, "sin"))
+    return _make(_SIN, (as_tensor(a, "sin"),))
 
 
 def cos(a: Tensor) -> Tensor:
     """Cosine, elementwise."""
-    return Cos()(as_tensor(a, "cos"))
+    return _make(_COS, (as_tensor(a, "cos"),))
 
 
 def step(a: Tensor) -> Tensor:
@@ -535,7 +538,7 @@ def relu(a: Tensor) -> Tensor:
 
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent, elementwise."""
-    return Tanh()(as_tensor(a, "tanh"))
+    return _make(_TANH, (as_tensor(a, "tanh"),))
 
 
 def sigmoid(a: Tensor) -> Tensor:
