@@ -69,7 +69,10 @@ def gradcheck(
     arrays = [_to_array(x, np.float64, "gradcheck") for x in inputs]
     rng = np.random.default_rng(seed)
     with no_grad():
-        out_shape = np.shape(f(*[Tensor(a, requires_grad=False) for a in arrays]).numpy())
+        out = f(*[Tensor(a, requires_grad=False) for a in arrays])
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: f must return a Tensor, got {type(out).__name__}")
+    out_shape = out.shape
     for _ in range(trials):
         weights = rng.standard_normal(out_shape)
 
