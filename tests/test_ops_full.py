@@ -441,6 +441,20 @@ def test_iteration_and_len_follow_the_first_axis():
         iter(ad.Tensor(1.0))
 
 
+def test_split_without_sections_is_needles_unstack():
+    rng = np.random.default_rng(3)
+    parts = [ad.Tensor(rng.standard_normal((2, 3))) for _ in range(4)]
+    stacked = ad.stack(parts, axis=1)
+    pieces = ad.split(stacked, axis=1)
+    assert len(pieces) == 4
+    for piece, part in zip(pieces, parts):
+        assert piece.shape == (2, 3)
+        np.testing.assert_array_equal(piece.numpy(), part.numpy())
+    (pieces[2] * pieces[2]).sum().backward()
+    np.testing.assert_array_equal(parts[2].grad.numpy(), 2 * parts[2].numpy())
+    np.testing.assert_array_equal(parts[0].grad.numpy(), np.zeros((2, 3)))
+
+
 def test_split_and_concatenate_are_inverse():
     x = ad.Tensor(np.arange(12.0).reshape(2, 6))
     pieces = ad.split(x, [1, 4], axis=-1)

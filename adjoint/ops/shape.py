@@ -150,21 +150,30 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return Concatenate(axis)(*tensors)
 
 
-def split(a: Tensor, indices_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
-    """Split along ``axis`` as ``np.split``: into N equal parts, or at the given indices.
+def split(a: Tensor, indices_or_sections: Any = None, axis: int = 0) -> tuple[Tensor, ...]:
+    """Split along ``axis``: without sections, needle's unstack; with them, ``np.split``.
 
-    Returns a tuple of slices of ``a`` (``GetItem`` nodes), whose adjoints
-    scatter back into place; ``concatenate`` of the pieces gives ``a`` again.
+    ``split(a, axis=k)`` (needle's form) gives the ``a.shape[k]`` tensors that
+    ``stack(pieces, axis=k)`` would join, with that axis removed: the adjoint
+    pair stack/split. ``split(a, n, axis)`` or ``split(a, [i, j], axis)`` keeps
+    the axis and cuts it into ``n`` equal parts or at the given indices, as
+    ``np.split``; ``concatenate`` of those pieces gives ``a`` again. Either way
+    the pieces are slices of ``a`` (``GetItem`` nodes), whose adjoints scatter
+    back into place.
 
     >>> import adjoint as ad
     >>> [p.shape for p in ad.split(ad.Tensor([[1.0, 2.0, 3.0]]), [1], axis=1)]
     [(1, 1), (1, 2)]
+    >>> [p.shape for p in ad.split(ad.init.ones(2, 3), axis=1)]
+    [(2,), (2,), (2,)]
     """
     a = as_tensor(a, "split")
     if not a.shape:
         raise ValueError("split: a 0-d tensor has no axis to split")
     axis = _axis(axis, a.ndim, "split")
     size = a.shape[axis]
+    if indices_or_sections is None:
+        return tuple(GetItem(_along(axis, k))(a) for k in range(size))
     if isinstance(indices_or_sections, (numbers.Integral, np.integer)):
         sections = int(indices_or_sections)
         if sections <= 0 or size % sections:
