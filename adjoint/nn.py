@@ -457,7 +457,7 @@ class Conv2d(Module):
     def __repr__(self) -> str:
         return (
             f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding})"
+            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None})"
         )
 
 
