@@ -306,10 +306,9 @@ class _Norm(Module):
 
 def _normalize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
     """(x - mean) / sqrt(var + eps) over ``axes`` with the biased variance; also mean, var."""
-    count = math.prod(x.shape[a] for a in axes)
-    mean = x.sum(axes, keepdims=True) / count
+    mean = ops.mean(x, axes, keepdims=True)
     centered = x - mean
-    var = (centered * centered).sum(axes, keepdims=True) / count
+    var = ops.mean(centered * centered, axes, keepdims=True)
     return centered * (var + eps) ** -0.5, mean, var
 
 

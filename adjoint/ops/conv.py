@@ -44,8 +44,10 @@ import numpy as np
 
 from adjoint.autograd import Tensor, TensorOp
 from adjoint.ops.common import as_tensor
-from adjoint.ops.linear import permute, reshape, summation
+from adjoint.ops.linear import permute, reshape
 from adjoint.ops.matmul import matmul
+from adjoint.ops.reductions import max as max_over
+from adjoint.ops.reductions import mean
 
 __all__ = [
     "Im2Col",
@@ -252,8 +254,8 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: int | None = None, padding: int
 
     Zero padding counts in the mean (PyTorch's ``count_include_pad=True``).
     """
-    cols, (kh, kw) = _pool_windows(x, kernel_size, stride, padding, "avg_pool2d")
-    return permute(summation(cols, (3, 4)), (0, 3, 1, 2)) / (kh * kw)
+    cols, _ = _pool_windows(x, kernel_size, stride, padding, "avg_pool2d")
+    return permute(mean(cols, (3, 4)), (0, 3, 1, 2))
 
 
 def max_pool2d(x: Any, kernel_size: Any, stride: int | None = None, padding: int = 0) -> Tensor:
@@ -262,14 +264,12 @@ def max_pool2d(x: Any, kernel_size: Any, stride: int | None = None, padding: int
     The gradient follows :func:`adjoint.max`'s rule for ties. Padding is with
     zeros, so use it only on non-negative inputs (after a relu).
     """
-    from adjoint import ops
-
     cols, _ = _pool_windows(x, kernel_size, stride, padding, "max_pool2d")
-    return permute(ops.max(cols, axes=(3, 4)), (0, 3, 1, 2))
+    return permute(max_over(cols, (3, 4)), (0, 3, 1, 2))
 
 
 def global_avg_pool2d(x: Any) -> Tensor:
     """Mean over H and W of an NCHW batch: ``(N, C, H, W) -> (N, C)``."""
     x = as_tensor(x, "global_avg_pool2d")
     _check_image(x, "global_avg_pool2d")
-    return summation(x, (2, 3)) / (x.shape[2] * x.shape[3])
+    return mean(x, (2, 3))
