@@ -343,29 +343,40 @@ def _realize(root: Value) -> None:
 
     An explicit stack replaces recursion, so a lazy chain 100,000 nodes deep
     realizes at Python's default recursion limit. Inputs are computed in their
-    order (left before right), as a recursive evaluator would.
+    order (left before right), as a recursive evaluator would: the unrealized
+    nodes are sorted first (the post-order of :func:`find_topo_sort`, not
+    descending into realized nodes), then computed in that order.
     """
-    stack = [root]
+    if root.cached_data is not None:
+        return
+    order: list[Value] = []
+    visited = {root}
+    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root.inputs))]
     while stack:
-        node = stack[-1]
-        if node.cached_data is not None:
+        node, pending = stack[-1]
+        for child in pending:
+            if child.cached_data is None and child not in visited:
+                visited.add(child)
+                stack.append((child, iter(child.inputs)))
+                break
+        else:
             stack.pop()
-            continue
-        depth = len(stack)
-        inputs = node.inputs
-        for i in range(len(inputs) - 1, -1, -1):
-            if inputs[i].cached_data is None:
-                stack.append(inputs[i])
-        if len(stack) != depth:
-            continue
-        stack.pop()
+            order.append(node)
+    for node in order:
         op = node.op
         if op is None:
             raise ValueError("cannot realize a leaf that holds no data")
         if _observers:
             node.cached_data = _compute(node)
             continue
-        result = op.compute(*[x.cached_data for x in inputs])
+        inputs = node.inputs
+        n = len(inputs)
+        if n == 2:
+            result = op.compute(inputs[0].cached_data, inputs[1].cached_data)
+        elif n == 1:
+            result = op.compute(inputs[0].cached_data)
+        else:
+            result = op.compute(*[x.cached_data for x in inputs])
         node.cached_data = result if type(result) is np.ndarray else np.asarray(result)
 
 
