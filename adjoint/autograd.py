@@ -654,41 +654,41 @@ class Tensor(Value):
 
     # ---- operators (the front end: broadcasting and scalar ops live in adjoint.ops)
     def __add__(self, other: Any) -> Tensor:
-        return _ops().add(self, other)
+        return (_ops_module or _ops()).add(self, other)
 
     __radd__ = __add__
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops().subtract(self, other)
+        return (_ops_module or _ops()).subtract(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops().subtract(other, self)
+        return (_ops_module or _ops()).subtract(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ops().multiply(self, other)
+        return (_ops_module or _ops()).multiply(self, other)
 
     __rmul__ = __mul__
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ops().divide(self, other)
+        return (_ops_module or _ops()).divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops().divide(other, self)
+        return (_ops_module or _ops()).divide(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return _ops().power(self, other)
+        return (_ops_module or _ops()).power(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _ops().power(other, self)
+        return (_ops_module or _ops()).power(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _ops().matmul(self, other)
+        return (_ops_module or _ops()).matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops().matmul(other, self)
+        return (_ops_module or _ops()).matmul(other, self)
 
     def __neg__(self) -> Tensor:
-        return _ops().negate(self)
+        return (_ops_module or _ops()).negate(self)
 
     def __pos__(self) -> Tensor:
         return self

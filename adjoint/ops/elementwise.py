@@ -449,9 +449,9 @@ def add(a: Any, b: Any) -> Tensor:
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
         return _make(_ADD, broadcast_pair(a, b, "add"))
     if is_scalar(b):
-        return AddScalar(b)(as_tensor(a, "add"))
+        return _make(AddScalar(b), (as_tensor(a, "add"),))
     if is_scalar(a):
-        return AddScalar(a)(as_tensor(b, "add"))
+        return _make(AddScalar(a), (as_tensor(b, "add"),))
     a, b = broadcast_pair(as_tensor(a, "add"), as_tensor(b, "add"), "add")
     return EWiseAdd()(a, b)
 
@@ -459,9 +459,9 @@ def add(a: Any, b: Any) -> Tensor:
 def subtract(a: Any, b: Any) -> Tensor:
     """a - b, built as ``add(a, negate(b))`` (needle's two nodes) or ``add_scalar``."""
     if is_scalar(b):
-        return AddScalar(-as_scalar(b, "subtract"))(as_tensor(a, "subtract"))
+        return _make(AddScalar(-as_scalar(b, "subtract")), (as_tensor(a, "subtract"),))
     if is_scalar(a):
-        return AddScalar(a)(_make(_NEGATE, (as_tensor(b, "subtract"),)))
+        return _make(AddScalar(a), (_make(_NEGATE, (as_tensor(b, "subtract"),)),))
     return add(a, _make(_NEGATE, (as_tensor(b, "subtract"),)))
 
 
@@ -470,9 +470,9 @@ def multiply(a: Any, b: Any) -> Tensor:
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
         return _make(_MUL, broadcast_pair(a, b, "multiply"))
     if is_scalar(b):
-        return MulScalar(b)(as_tensor(a, "multiply"))
+        return _make(MulScalar(b), (as_tensor(a, "multiply"),))
     if is_scalar(a):
-        return MulScalar(a)(as_tensor(b, "multiply"))
+        return _make(MulScalar(a), (as_tensor(b, "multiply"),))
     a, b = broadcast_pair(as_tensor(a, "multiply"), as_tensor(b, "multiply"), "multiply")
     return EWiseMul()(a, b)
 
@@ -482,7 +482,7 @@ def divide(a: Any, b: Any) -> Tensor:
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
         return _make(_DIV, broadcast_pair(a, b, "divide"))
     if is_scalar(b):
-        return DivScalar(b)(as_tensor(a, "divide"))
+        return _make(DivScalar(b), (as_tensor(a, "divide"),))
     if is_scalar(a):
         reciprocal = PowerScalar(-1)(as_tensor(b, "divide"))
         return reciprocal if a == 1 else MulScalar(a)(reciprocal)
@@ -494,9 +494,9 @@ def power(a: Any, b: Any) -> Tensor:
     """a ** b with NumPy broadcasting; a number exponent gives ``power_scalar``,
     a number base gives ``scalar_power``."""
     if is_scalar(b):
-        return PowerScalar(b)(as_tensor(a, "power"))
+        return _make(PowerScalar(b), (as_tensor(a, "power"),))
     if is_scalar(a):
-        return ScalarPower(a)(as_tensor(b, "power"))
+        return _make(ScalarPower(a), (as_tensor(b, "power"),))
     a, b = broadcast_pair(as_tensor(a, "power"), as_tensor(b, "power"), "power")
     return EWisePow()(a, b)
 
