@@ -225,12 +225,11 @@ def plot_history(histories: dict[str, dict[str, list[float]]], path: str) -> boo
     except ImportError:
         return False
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    for name, h in histories.items():
+    for k, (name, h) in enumerate(histories.items()):
         epochs = np.arange(1, len(h["train_loss"]) + 1)
-        ax_loss.plot(epochs, h["train_loss"], label=f"{name} train")
-        ax_loss.plot(epochs, h["test_loss"], "--", label=f"{name} test")
-        ax_acc.plot(epochs, h["train_acc"], label=f"{name} train")
-        ax_acc.plot(epochs, h["test_acc"], "--", label=f"{name} test")
+        for ax, what in ((ax_loss, "loss"), (ax_acc, "acc")):
+            ax.plot(epochs, h[f"train_{what}"], color=f"C{k}", label=f"{name} train")
+            ax.plot(epochs, h[f"test_{what}"], "--", color=f"C{k}", label=f"{name} test")
     ax_loss.set(xlabel="epoch", ylabel="softmax loss", yscale="log", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     ax_loss.legend()

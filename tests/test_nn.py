@@ -5,6 +5,9 @@ graphs are differentiated again. Parameters are passed into the checked
 function as inputs, so derivatives with respect to weights are checked too.
 """
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -306,3 +309,16 @@ def test_a_short_training_run_learns():
     model.eval()
     accuracy = (model(ad.Tensor(images)).numpy().argmax(1) == labels).mean()
     assert accuracy > 0.95
+
+
+def test_the_digits_example_trains_both_models_for_an_epoch(tmp_path):
+    pytest.importorskip("sklearn")
+    path = Path(__file__).resolve().parent.parent / "examples" / "train_resnet_digits.py"
+    spec = importlib.util.spec_from_file_location("train_resnet_digits", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    plot = tmp_path / "curves.png"
+    histories = example.main(["--model", "both", "--epochs", "1", "--plot", str(plot), "--quiet"])
+    assert histories["resnet"]["test_acc"][0] > 0.5
+    assert histories["mlp"]["test_acc"][0] > 0.5
+    assert plot.exists() or importlib.util.find_spec("matplotlib") is None
