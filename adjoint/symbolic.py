@@ -17,16 +17,17 @@ sympy objects (exp, log, sin, tanh, ...) and the kinks have a translation,
 keyed by op class (see :func:`register_translation`). The kinks translate so
 that sympy's derivative agrees with the subgradient adjoint chose:
 
-=========  =========================  =====================================
-op         sympy                      derivative (sympy, adjoint)
-=========  =========================  =====================================
-relu(x)    ``x*Heaviside(x, 0)``      ``Heaviside(x, 0)``: relu'(0) = 0
-step(x)    ``Heaviside(x, 0)``        0 (sympy's DiracDelta is dropped)
-abs(x)     ``Abs(x)``                 ``sign(x)``: abs'(0) = 0
-sign(x)    ``sign(x)``                0 (sympy's DiracDelta is dropped)
-max(a, b)  ``Max(a, b)``              ``Heaviside(a - b)``: ties split 1/2
-ties mask  ``Piecewise((1, Eq(a, b)), (0, True))``  0
-=========  =========================  =====================================
+==============  ===========================================  ============================
+op              sympy                                        derivative (sympy = adjoint)
+==============  ===========================================  ============================
+relu(x)         ``x*Heaviside(x, 0)``                        ``Heaviside(x, 0)``: 0 at 0
+step(x)         ``Heaviside(x, 0)``                          0
+abs(x)          ``Abs(x)``                                   ``sign(x)``: 0 at 0
+sign(x)         ``sign(x)``                                  0
+maximum(a, b)   ``Max(a, b)`` (minimum: ``Min``)             ``Heaviside(a - b)``: 1/2 at a tie
+max(a, axes)    ``Max(a_0, a_1, ...)`` (min: ``Min``)        ties share the adjoint
+equal_mask      ``Piecewise((1, Eq(a, b)), (0, True))``      0
+==============  ===========================================  ============================
 
 Dirac deltas, the distributional derivatives of jumps, are dropped from
 sympy's derivatives: adjoint differentiates piecewise, so a jump's derivative
@@ -606,12 +607,17 @@ class CheckReport:
         ]
         for d in self.derivatives:
             same = d.status == "identical"
-            adjoint = "(same)" if same else f"${sympy.latex(d.adjoint_expr)}$"
+            adjoint = "(same)" if same else f"${_cell(d.adjoint_expr)}$"
             rows.append(
-                f"| ${d.latex}$ | ${sympy.latex(d.sympy_expr)}$ | {adjoint} | {d.status} "
+                f"| ${d.latex}$ | ${_cell(d.sympy_expr)}$ | {adjoint} | {d.status} "
                 f"| {d.abs_diff:.2e} |"
             )
         return "\n".join(rows)
+
+
+def _cell(expr: sympy.Expr) -> str:
+    """LaTeX for a Markdown table cell: a bare | would end the cell (Abs prints as |x|)."""
+    return sympy.latex(expr).replace("|", r"\vert ")
 
 
 def _input_names(inputs: Sequence[Any], names: Sequence[str] | None) -> list[str]:

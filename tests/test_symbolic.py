@@ -438,3 +438,9 @@ def test_from_sympy_errors():
         symbolic.from_sympy(X + Y, symbols=[X])
     with pytest.raises(TypeError, match="takes 2 argument"):
         symbolic.from_sympy(X + Y)(1.0)
+
+
+def test_markdown_cells_survive_absolute_values():
+    report = symbolic.check(lambda x: ad.abs(x) * x, -0.5)
+    rows = report._repr_markdown_().splitlines()[2:]
+    assert all(row.count("|") - row.count(r"\|") == 6 for row in rows), rows
