@@ -138,7 +138,7 @@ def test_indexing_a_0d_tensor(mode):
         (np.array(["a"]), r"Tensor: data of dtype <U1 is not supported; valid dtypes are"),
     ],
 )
-def test_non_numeric_data_is_refused_never_silently_converted(data, message):
+def test_non_numeric_data_is_refused_never_silently_converted(mode, data, message):
     """np.array(None, dtype=float) is NaN and np.array('1.5', dtype=float) is 1.5."""
     with pytest.raises(TypeError, match=message + ".*"):
         ad.Tensor(data)
