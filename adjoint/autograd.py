@@ -502,8 +502,8 @@ class Tensor(Value):
     >>> x = ad.Tensor([1.0, 2.0], name="x")
     >>> y = (x * x).sum()
     >>> y.backward()
-    >>> x.grad
-    Tensor([2. 4.])
+    >>> x.grad            # dy/dx, itself a node of the gradient graph
+    Tensor([2. 4.], op=EWiseAdd)
 
     Python numbers and lists become float64; NumPy arrays keep their dtype and
     ``dtype=`` converts. The data is a private copy: the caller's array is never

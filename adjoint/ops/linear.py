@@ -250,7 +250,7 @@ def summation(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
 
     >>> import adjoint as ad
     >>> ad.summation(ad.Tensor([[1.0, 2.0], [3.0, 4.0]]), axes=0)
-    Tensor([4. 6.])
+    Tensor([4. 6.], op=Summation)
     """
     a = as_tensor(a, "summation")
     return Summation(normalize_axes(axes, a.ndim, "summation"), bool(keepdims))(a)

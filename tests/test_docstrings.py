@@ -1,0 +1,30 @@
+"""Every runnable example in the package's docstrings runs and prints what it says."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+import adjoint
+
+MODULES = sorted(
+    name
+    for _, name, _ in pkgutil.walk_packages(adjoint.__path__, prefix="adjoint.")
+    if name not in {"adjoint.__main__"}
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    with np.errstate(all="ignore"):
+        for test in finder.find(module, name):
+            runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
