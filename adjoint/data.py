@@ -37,10 +37,10 @@ def _generator(rng: np.random.Generator | int | None) -> Any:
     return np.random.default_rng(rng)
 
 
-def _integers(rng: Any, low: int, high: int) -> int:
-    return int(
-        rng.integers(low, high) if isinstance(rng, np.random.Generator) else rng.randint(low, high)
-    )
+def _integers(rng: Any, low: int, high: int) -> tuple[int, int]:
+    """Two ints in [low, high): needle's single ``randint(..., size=2)`` draw."""
+    draw = rng.integers if isinstance(rng, np.random.Generator) else rng.randint
+    return tuple(int(v) for v in draw(low, high, size=2))
 
 
 class Transform:
@@ -76,8 +76,7 @@ class RandomCrop(Transform):
 
     def __call__(self, img: np.ndarray) -> np.ndarray:
         p = self.padding
-        dy = _integers(self.rng, -p, p + 1)
-        dx = _integers(self.rng, -p, p + 1)
+        dy, dx = _integers(self.rng, -p, p + 1)
         h, w = img.shape[-2:]
         width = [(0, 0)] * (img.ndim - 2) + [(p, p), (p, p)]
         padded = np.pad(img, width)

@@ -16,9 +16,12 @@ from the ops' (a Hessian-vector product through a ResNet works).
 [(4, 8), (1, 8), (8, 3), (1, 3)]
 
 Conventions: images are NCHW and convolution kernels ``(KH, KW, C_in, C_out)``
-(needle's layout); parameters are float64 unless ``dtype=`` says otherwise;
-random initializations draw from NumPy's global generator (``np.random.seed``
-makes them reproducible, as in needle) or from the generator given as ``rng=``.
+(needle's layout). Parameters are float32 unless ``dtype=`` says otherwise, as in
+needle (whose tests assign float32 data to them) and PyTorch; inputs of another
+dtype promote by NumPy's rules (float64 images give float64 activations and
+gradients, which the optimizers cast back on update). Random initializations draw
+from NumPy's global generator (``np.random.seed`` makes them reproducible, as in
+needle) or from the generator given as ``rng=``.
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ class Module:
 
 
 def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(np.float64 if dtype is None else dtype)
+    return np.dtype(np.float32 if dtype is None else dtype)
 
 
 # ----------------------------------------------------------------- basic layers
@@ -276,7 +279,7 @@ class Dropout(Module):
         if not self.training or self.p == 0:
             return x
         sample = self.rng.random(x.shape) if self.rng is not None else np.random.rand(*x.shape)
-        mask = (sample >= self.p).astype(x.dtype) / (1 - self.p)
+        mask = (sample < 1 - self.p).astype(x.dtype) / (1 - self.p)  # needle's randb draw
         return x * Tensor.from_numpy(mask)
 
     def __repr__(self) -> str:
@@ -336,11 +339,16 @@ class _BatchNorm(_Norm):
         if self.training:
             xhat, mean, var = _normalize(x, self.axes, self.eps)
             m = self.momentum
+            dtype = self.running_mean.dtype
             self.running_mean = Tensor.from_numpy(
-                (1 - m) * self.running_mean.numpy() + m * mean.numpy().reshape(self.dim)
+                ((1 - m) * self.running_mean.numpy() + m * mean.numpy().reshape(self.dim)).astype(
+                    dtype
+                )
             )
             self.running_var = Tensor.from_numpy(
-                (1 - m) * self.running_var.numpy() + m * var.numpy().reshape(self.dim)
+                ((1 - m) * self.running_var.numpy() + m * var.numpy().reshape(self.dim)).astype(
+                    dtype
+                )
             )
         else:
             mean = Tensor.from_numpy(self.running_mean.numpy().reshape(shape))

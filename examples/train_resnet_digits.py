@@ -32,14 +32,14 @@ from adjoint import data, nn, optim
 def load_digits_split(
     test_fraction: float = 0.2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Digits as NCHW float images in [0, 1] and int labels: ``x_train, y_train, x_test, y_test``.
+    """Digits as NCHW float32 images in [0, 1] and int labels: ``x_train, y_train, x_test, y_test``.
 
     The split is stratified by class and seeded.
     """
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    images = (digits.images / 16.0).astype(np.float64)[:, None, :, :]
+    images = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
     labels = digits.target.astype(np.int64)
     rng = np.random.default_rng(seed)
     test = np.zeros(len(labels), dtype=bool)

@@ -89,11 +89,16 @@ def test_seeded_initialization_is_reproducible():
     assert np.abs(c.weight.numpy()).max() <= bound
 
 
-def test_dtype_is_float64_by_default_and_configurable():
-    assert nn.Linear(2, 3).weight.dtype == np.float64
-    layer = nn.Linear(2, 3, dtype="float32")
-    assert layer.weight.dtype == np.float32
-    assert layer(ad.Tensor(np.ones((1, 2), np.float32))).dtype == np.float32
+def test_dtype_is_float32_by_default_as_in_needle_and_configurable():
+    layer = nn.BatchNorm1d(3)
+    assert nn.Linear(2, 3).weight.dtype == np.float32 and layer.running_mean.dtype == np.float32
+    layer.weight.data = ad.Tensor(np.float32([1, 2, 3]))  # needle's tests assign float32 data
+    out = layer(ad.Tensor(np.ones((2, 3), np.float32)))
+    assert out.dtype == np.float32 and layer.running_var.dtype == np.float32
+    assert layer(ad.Tensor(np.ones((2, 3)))).dtype == np.float64  # float64 inputs promote
+    assert layer.running_var.dtype == np.float32
+    double = nn.Conv2d(1, 2, 3, dtype="float64")
+    assert double.weight.dtype == np.float64 and double.bias.dtype == np.float64
 
 
 # ------------------------------------------------------------------------ layers
@@ -166,7 +171,7 @@ def batchnorm_reference(x, axes, w, b, eps):
 def test_batchnorm1d_forward_running_stats_and_eval():
     x = rng().standard_normal((6, 3)) * 2 + 1
     w, b = rng(1).random(3) + 0.5, rng(2).standard_normal(3)
-    layer = nn.BatchNorm1d(3, momentum=0.25)
+    layer = nn.BatchNorm1d(3, momentum=0.25, dtype="float64")
     out = with_params(layer, weight=ad.Tensor(w), bias=ad.Tensor(b))(ad.Tensor(x))
     np.testing.assert_allclose(out.numpy(), batchnorm_reference(x, 0, w, b, 1e-5), rtol=1e-10)
     np.testing.assert_allclose(layer.running_mean.numpy(), 0.25 * x.mean(0), rtol=1e-12)
@@ -190,7 +195,7 @@ def test_batchnorm1d_second_derivatives(train):
 def test_batchnorm2d_forward_and_second_derivatives():
     x = rng().standard_normal((3, 2, 3, 3)) * 3 - 1
     w, b = rng(1).random(2) + 0.5, rng(2).standard_normal(2)
-    layer = nn.BatchNorm2d(2)
+    layer = nn.BatchNorm2d(2, dtype="float64")
     out = with_params(layer, weight=ad.Tensor(w), bias=ad.Tensor(b))(ad.Tensor(x))
     reference = batchnorm_reference(
         x, (0, 2, 3), w.reshape(1, 2, 1, 1), b.reshape(1, 2, 1, 1), 1e-5
