@@ -52,6 +52,7 @@ __all__ = [
     "LayerNorm1d",
     "SoftmaxLoss",
     "Conv2d",
+    "Conv",
     "MaxPool2d",
     "AvgPool2d",
     "GlobalAvgPool2d",
@@ -465,6 +466,32 @@ class Conv2d(Module):
         return (
             f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None})"
+        )
+
+
+class Conv(Conv2d):
+    """needle's ``nn.Conv`` (homework 4): a :class:`Conv2d` with "same" padding ``k // 2``."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            kernel_size // 2,
+            bias,
+            dtype=dtype,
+            rng=rng,
         )
 
 

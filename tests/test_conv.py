@@ -136,3 +136,12 @@ def test_lazy_mode_infers_shapes():
 def test_errors_name_the_op_and_shapes(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+def test_needles_channels_last_conv_is_conv2d_between_permutes():
+    rng = np.random.default_rng(8)
+    x, weight = rng.standard_normal((2, 5, 5, 3)), rng.standard_normal((3, 3, 3, 4))
+    out = ad.conv(ad.Tensor(x), ad.Tensor(weight), stride=2, padding=1)
+    reference = conv_reference(x.transpose(0, 3, 1, 2), weight, 2, 1).transpose(0, 2, 3, 1)
+    np.testing.assert_allclose(out.numpy(), reference, rtol=1e-12, atol=1e-12)
+    assert ad.gradcheck(lambda a, b: ad.conv(a, b, 1, 1), x[:1], weight, order=1)

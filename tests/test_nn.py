@@ -244,6 +244,13 @@ def test_conv2d_layer_forward_and_second_derivatives():
     assert len(nn.Conv2d(2, 3, 3, bias=False).parameters()) == 1
 
 
+def test_needles_conv_layer_pads_to_the_same_size():
+    layer = nn.Conv(2, 3, 5, stride=1)
+    assert layer.padding == 2
+    assert layer(ad.Tensor(np.ones((1, 2, 6, 6)))).shape == (1, 3, 6, 6)
+    assert nn.Conv(2, 3, 3, stride=2)(ad.Tensor(np.ones((1, 2, 6, 6)))).shape == (1, 3, 3, 3)
+
+
 def test_pooling_layers():
     x = rng().permutation(2 * 2 * 4 * 4).reshape(2, 2, 4, 4).astype(float)
     blocks = x.reshape(2, 2, 2, 2, 2, 2)

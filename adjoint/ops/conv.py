@@ -55,6 +55,7 @@ __all__ = [
     "im2col",
     "col2im",
     "conv2d",
+    "conv",
     "avg_pool2d",
     "max_pool2d",
     "global_avg_pool2d",
@@ -238,6 +239,19 @@ def conv2d(x: Any, weight: Any, stride: int = 1, padding: int = 0) -> Tensor:
     rows = reshape(cols, (n * oh * ow, kh * kw * c_in))
     out = matmul(rows, reshape(weight, (kh * kw * c_in, c_out)))
     return permute(reshape(out, (n, oh, ow, c_out)), (0, 3, 1, 2))
+
+
+def conv(a: Any, b: Any, stride: int = 1, padding: int = 0) -> Tensor:
+    """needle's ``ops.conv`` (homework 4): channels-last ``(N, H, W, C_in)`` input.
+
+    The kernel ``b`` is ``(K, K, C_in, C_out)`` as in :func:`conv2d`, which does
+    the work between two permutes; the result is ``(N, OH, OW, C_out)``.
+    """
+    a = as_tensor(a, "conv")
+    if a.ndim != 4:
+        raise ValueError(f"conv: expected an NHWC batch of 4 dimensions, got shape {a.shape}")
+    out = conv2d(permute(a, (0, 3, 1, 2)), b, stride, padding)
+    return permute(out, (0, 2, 3, 1))
 
 
 def _pool_windows(x: Any, kernel_size: Any, stride: Any, padding: int, op_name: str):
