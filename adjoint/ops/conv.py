@@ -16,20 +16,21 @@ im2col(k, s, p)       col2im(k, s, p): scatter-add rows into windows
 col2im(k, s, p)       im2col(k, s, p): gather windows into rows
 ====================  ===============================================
 
-Why this formulation. A dedicated ``Conv`` op (needle, homework 4) writes
-its gradient as two more convolutions, one on a dilated, padded ``out_grad``
-with a flipped, transposed kernel, and needs ``flip``, ``dilate`` and ``pad``
-ops. We measured the composition here against a fused single-node conv op
-(NumPy im2col and matmul in ``compute``, gradient written with the same
-``im2col``/``col2im``/``matmul`` ops), forward plus backward with
-``create_graph=False`` on the digits ResNet's layers (batch 64, 3x3 kernels,
-best of 5, two runs on a shared 2-core machine): 8x8 16->16 channels
-4.4-6.5 vs 4.0-4.8 ms, 16->32 stride 2 2.0-2.4 vs 2.2-5.6 ms, 4x4 32->32 3.1
-vs 3.2-3.4 ms, 1->16 0.7-0.8 vs 0.9-1.0 ms in float64, and the composition
-ahead on all four in float32. They are within noise of each other: the time
-goes to NumPy, not to the five extra graph nodes, and the fused op must redo
-im2col in its gradient. So :func:`conv2d` is the composition, which needs no
-gradient rule of its own.
+Why this formulation. ``examples/bench_conv.py`` checks three formulations
+against each other (values, first and second derivatives) and times them:
+this composition; a fused single-node op whose gradient uses the same
+``im2col``/``col2im``/``matmul`` ops; and needle's dedicated ``Conv`` op
+(homework 4), whose gradient is two more convolutions (the input's adjoint a
+convolution of ``out_grad`` with the flipped, transposed kernel, the kernel's
+a convolution of the input with ``out_grad``). On the digits ResNet's layers
+(batch 64, 3x3 kernels, one BLAS thread, forward plus backward) the three are
+within run-to-run noise of each other (1-7 ms a layer on a shared 2-core
+machine), and a whole training step of the ResNet took 15.0 ms composed
+against 13.9 ms with needle's op on its stride-1 layers (best of several
+runs). The time goes to NumPy's matmuls and copies, not to the few extra
+graph nodes. We keep the composition: it needs no gradient rule of its own,
+handles stride and padding with no dilation or flipping, and its second
+derivatives are those of two linear ops and a matmul.
 
 Weights follow needle: ``(KH, KW, C_in, C_out)``, so the kernel reshapes to
 the ``(KH * KW * C_in, C_out)`` matrix that multiplies the rows directly.
@@ -110,14 +111,14 @@ class Col2Im(TensorOp):
         n, c, h, w = self.shape
         (kh, kw), s, p = self.kernel, self.stride, self.padding
         _, oh, ow = cols.shape[:3]
-        out = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=cols.dtype)
-        rows = cols.transpose(0, 5, 1, 2, 3, 4)
+        # Accumulate channels-last, where each window position's rows are contiguous.
+        out = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=cols.dtype)
         for i in range(kh):
             for j in range(kw):
-                out[:, :, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s] += rows[
-                    ..., i, j
+                out[:, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s] += cols[
+                    :, :, :, i, j
                 ]
-        return out[:, :, p : p + h, p : p + w] if p else out
+        return np.ascontiguousarray(out[:, p : p + h, p : p + w].transpose(0, 3, 1, 2))
 
     def gradient(self, out_grad, node):
         return (im2col(out_grad, self.kernel, self.stride, self.padding),)
