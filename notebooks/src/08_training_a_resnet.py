@@ -17,9 +17,13 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
+from threadpoolctl import threadpool_limits
 
 import adjoint as ad
 from adjoint import data, nn, optim
+
+# Our matrices are small (at most 4096 x 288): one BLAS thread is faster than several.
+threadpool_limits(1, user_api="blas");
 
 # %% [markdown]
 # ## The data
