@@ -6,9 +6,13 @@ inside scikit-learn (``load_digits``, 1797 images), so nothing is downloaded;
 20% of them, stratified by class, are held out for testing.
 
     pip install -e ".[examples]"
-    python examples/train_resnet_digits.py                 # the ResNet (about a minute)
+    python examples/train_resnet_digits.py                 # the ResNet
     python examples/train_resnet_digits.py --model mlp     # needle's MLPResNet
     python examples/train_resnet_digits.py --model both --plot curves.png
+
+On 2 CPU cores the ResNet (28k parameters, 12 epochs) reaches 98.1% test
+accuracy in 8 to 25 seconds depending on load, and the MLPResNet (20 epochs)
+98% in 4 to 12 seconds; the seeded runs are deterministic.
 
 A progress bar per epoch comes from tqdm when it is installed (plain text
 otherwise) and the loss and accuracy curves go to a PNG when matplotlib is.
