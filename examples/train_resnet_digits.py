@@ -10,7 +10,7 @@ inside scikit-learn (``load_digits``, 1797 images), so nothing is downloaded;
     python examples/train_resnet_digits.py --model mlp     # needle's MLPResNet
     python examples/train_resnet_digits.py --model both --plot curves.png
 
-On 2 CPU cores the ResNet (28k parameters, 12 epochs) reaches 98.1% test
+On 2 CPU cores the ResNet (28k parameters, 12 epochs) reaches 98.05% test
 accuracy in 8 to 25 seconds depending on load, and the MLPResNet (20 epochs)
 98% in 4 to 12 seconds; the seeded runs are deterministic.
 
@@ -223,13 +223,11 @@ def train(
 def plot_history(histories: dict[str, dict[str, list[float]]], path: str) -> bool:
     """Loss and accuracy curves of each model to ``path``; False if matplotlib is missing."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
     except ImportError:
         return False
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    ax_loss, ax_acc = fig.subplots(1, 2)
     for k, (name, h) in enumerate(histories.items()):
         epochs = np.arange(1, len(h["train_loss"]) + 1)
         for ax, what in ((ax_loss, "loss"), (ax_acc, "acc")):
@@ -241,7 +239,6 @@ def plot_history(histories: dict[str, dict[str, list[float]]], path: str) -> boo
     ax_acc.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return True
 
 
