@@ -274,6 +274,19 @@ def test_a_small_resnet_has_second_derivatives():
     assert ad.gradcheck(lambda t: nn.SoftmaxLoss()(model(t), labels), x, order=2)
 
 
+def test_layers_record_lazily_and_agree_with_eager_mode():
+    np.random.seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.GlobalAvgPool2d(), nn.Linear(2, 3)
+    )
+    x = rng().standard_normal((2, 1, 5, 5))
+    eager = model(ad.Tensor(x)).numpy()
+    with ad.lazy_mode():
+        out = model(ad.Tensor(x))
+        assert out.cached_data is None and out.shape == (2, 3)
+        np.testing.assert_allclose(out.numpy(), eager, rtol=1e-12)
+
+
 # ---------------------------------------------------------------------- training
 
 

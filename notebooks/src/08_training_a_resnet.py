@@ -190,6 +190,8 @@ ax_loss.set(xlabel="epoch", ylabel="softmax loss", yscale="log", title="loss")
 ax_loss.legend()
 ax_acc.plot(steps, history["test accuracy"], "o-", color="C2")
 ax_acc.set(xlabel="epoch", ylabel="accuracy", title="test accuracy")
+for ax in (ax_loss, ax_acc):
+    ax.set_xticks(steps)
 fig.tight_layout()
 plt.show()
 
