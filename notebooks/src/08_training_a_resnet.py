@@ -23,7 +23,7 @@ import adjoint as ad
 from adjoint import data, nn, optim
 
 # Our matrices are small (at most 4096 x 288): one BLAS thread is faster than several.
-threadpool_limits(1, user_api="blas");
+blas_threads = threadpool_limits(1, user_api="blas")
 
 # %% [markdown]
 # ## The data
