@@ -7,6 +7,7 @@ has to undo a broadcast (the broadcast node's own gradient, a sum, does).
 
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import Any
 
@@ -82,9 +83,22 @@ def no_adjoint(x: Tensor) -> Tensor:
     The engine discards adjoints of such inputs, so a rule may skip the real
     one (for ``MatMul`` a whole matrix product) and return this constant of
     the input's shape and dtype instead: one Tensor per input still holds for
-    callers of ``gradient`` itself.
+    callers of ``gradient`` itself. The constant is shared by all adjoints of
+    its shape and dtype (read-only, a few cached): it is made per backward
+    step of every ``x * constant``, where building it cost as much as the
+    product it replaces.
     """
-    return Tensor.make_const(np.zeros(x.shape, dtype=x.dtype))
+    data = x.cached_data
+    if data is not None:
+        return _zeros_constant(data.shape, data.dtype)
+    return _zeros_constant(x.shape, x.dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _zeros_constant(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
+    data = np.zeros(shape, dtype=dtype)
+    data.flags.writeable = False
+    return Tensor.make_const(data)
 
 
 def as_tensor(value: Any, op_name: str) -> Tensor:
