@@ -447,6 +447,9 @@ def scalar_power(scalar: Any, a: Tensor) -> Tensor:
 def add(a: Any, b: Any) -> Tensor:
     """a + b with NumPy broadcasting; a Python number gives ``add_scalar``."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
+        data_a, data_b = a.cached_data, b.cached_data
+        if data_a is not None and data_b is not None and data_a.shape == data_b.shape:
+            return _make(_ADD, (a, b))
         return _make(_ADD, broadcast_pair(a, b, "add"))
     if is_scalar(b):
         return _make(AddScalar(b), (as_tensor(a, "add"),))
@@ -468,6 +471,9 @@ def subtract(a: Any, b: Any) -> Tensor:
 def multiply(a: Any, b: Any) -> Tensor:
     """a * b with NumPy broadcasting; a Python number gives ``mul_scalar``."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
+        data_a, data_b = a.cached_data, b.cached_data
+        if data_a is not None and data_b is not None and data_a.shape == data_b.shape:
+            return _make(_MUL, (a, b))
         return _make(_MUL, broadcast_pair(a, b, "multiply"))
     if is_scalar(b):
         return _make(MulScalar(b), (as_tensor(a, "multiply"),))
