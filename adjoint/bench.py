@@ -966,7 +966,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser = subparsers.add_parser(
         "bench",
         help="benchmark adjoint against hand-written NumPy, PyTorch, HIPS autograd, JAX",
-        description=__doc__.split("\n\n")[0],
+        description=__doc__.split("\n\n")[0].replace("``", ""),
     )
     _add_arguments(parser)
     parser.set_defaults(run=lambda args: main(_argv_of(args)))
@@ -996,7 +996,7 @@ def main(argv: list[str] | None = None) -> int:
     ``argv`` as on the command line (``["--quick", "--only", "W1,W3"]``).
     """
     parser = argparse.ArgumentParser(
-        prog="python -m adjoint bench", description=__doc__.split("\n\n")[0]
+        prog="python -m adjoint bench", description=__doc__.split("\n\n")[0].replace("``", "")
     )
     _add_arguments(parser)
     args = parser.parse_args(argv)
