@@ -19,6 +19,7 @@ The library's name comes from exactly this: reverse mode runs the adjoints.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -207,22 +208,22 @@ def reshape(a: Tensor, shape: Any) -> Tensor:
     if isinstance(shape, (numbers.Integral, np.integer)):
         shape = (shape,)
     shape = tuple(int(n) for n in shape)
-    size = int(np.prod(a.shape, dtype=np.int64))
+    size = math.prod(a.shape)
     if shape.count(-1) > 1 or any(n < -1 for n in shape):
         raise ValueError(
             f"reshape: invalid shape {shape}; use non-negative sizes and at most one -1"
         )
     if -1 in shape:
-        known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+        known = math.prod(n for n in shape if n != -1)
         if known == 0 or size % known:
             raise ValueError(
                 f"reshape: cannot reshape shape {a.shape} ({size} elements) into {shape}"
             )
         shape = tuple(size // known if n == -1 else n for n in shape)
-    if int(np.prod(shape, dtype=np.int64)) != size:
+    if math.prod(shape) != size:
         raise ValueError(
             f"reshape: cannot reshape shape {a.shape} ({size} elements) into {shape} "
-            f"({int(np.prod(shape, dtype=np.int64))} elements); the sizes must match"
+            f"({math.prod(shape)} elements); the sizes must match"
         )
     return Reshape(shape)(a)
 
