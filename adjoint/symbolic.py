@@ -475,15 +475,18 @@ def _proved_zero(expr: sympy.Expr) -> bool:
     normal = sympy.expand(_heaviside_as_sign(expanded))
     if normal == 0:
         return True
+    # Piecewise (Max's tie masks) defeats both steps below, and large
+    # expressions make them slow: those are left to the comparison of values.
+    if normal.has(sympy.Piecewise) or sympy.count_ops(normal) > _SIMPLIFY_LIMIT:
+        return False
     # Exact rational arithmetic decides identities of rational functions (of
-    # exp(x), sin(x), ... as atoms), which softmax-like graphs need.
+    # exp(x), sin(x), Max(x, y), ... as atoms), which softmax-like graphs need.
     floats = normal.atoms(sympy.Float)
     exact = normal.xreplace({f: sympy.Rational(f) for f in floats}) if floats else normal
-    if not exact.has(sympy.Piecewise) and sympy.cancel(sympy.together(exact)) == 0:
+    if sympy.cancel(sympy.together(exact)) == 0:
         return True
-    # simplify is slow on large expressions and on Piecewise (Max's tie masks),
-    # and rarely proves those: they are left to the comparison of values.
-    if normal.has(sympy.Piecewise) or sympy.count_ops(normal) > _SIMPLIFY_LIMIT:
+    # simplify rewrites Max and Min as Piecewise and can then run for minutes.
+    if normal.has(sympy.Max, sympy.Min):
         return False
     return sympy.simplify(normal) == 0
 

@@ -355,6 +355,9 @@ class RandomGraph:
                 results[id(node)] = _KINDS[node.kind][2](node.param, *args)
         return results[id(self.root)]
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
     def __repr__(self) -> str:
         shapes = ", ".join(f"x{k}: {s}" for k, s in enumerate(self.shapes))
         return f"RandomGraph({self.text()}; {shapes}; seed={self.seed})"
