@@ -17,7 +17,8 @@ The design is CMU needle's (``Value``/``Op``/``TensorOp``/``Tensor``); code
 written against needle's homework API runs with ``import adjoint as ndl``.
 Modules: :mod:`adjoint.autograd` (the engine), :mod:`adjoint.ops` (every op,
 each a class with ``compute`` above ``gradient``), :mod:`adjoint.init`,
-:mod:`adjoint.numerical` (``gradcheck``), and for training networks
+:mod:`adjoint.numerical` (``gradcheck``), :mod:`adjoint.symbolic` (graphs as
+sympy formulas, exact checks of derivatives of any order), and for training networks
 :mod:`adjoint.nn` (layers), :mod:`adjoint.optim` (SGD, Adam) and
 :mod:`adjoint.data` (datasets and a batching loader), with needle's API.
 """
