@@ -63,7 +63,7 @@ def test_forward_values():
     "f, shapes",
     [
         (ndl.divide, [(3, 5), (3, 5)]),
-        (lambda a, s=np.array([1.7]): ndl.divide_scalar(a, scalar=s), [(3, 5)]),
+        (lambda a, s=np.array([1.7]): ndl.divide_scalar(a, scalar=s), [(3, 5)]),  # noqa: B008
         (ndl.matmul, [(6, 5), (5, 4)]),
         (ndl.matmul, [(6, 6, 5, 4), (6, 6, 4, 3)]),
         (ndl.matmul, [(6, 6, 5, 4), (4, 3)]),

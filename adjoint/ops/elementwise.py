@@ -128,7 +128,9 @@ class MulScalar(ScalarOp):
         return a * self.scalar
 
     def gradient(self, out_grad, node):
-        return (out_grad * self.scalar,)
+        # The op itself, not ``out_grad * self.scalar``: the same node, without a
+        # new op object per backward step (fewer objects for the cyclic GC).
+        return (_make(self, (out_grad,)),)
 
 
 class EWiseDiv(ElementwiseOp):
@@ -152,7 +154,7 @@ class DivScalar(ScalarOp):
         return a / self.scalar
 
     def gradient(self, out_grad, node):
-        return (out_grad / self.scalar,)
+        return (_make(self, (out_grad,)),)  # as MulScalar's
 
 
 class PowerScalar(ScalarOp):
