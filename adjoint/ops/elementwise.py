@@ -420,6 +420,27 @@ _ADD, _MUL, _DIV, _NEGATE = EWiseAdd(), EWiseMul(), EWiseDiv(), Negate()
 _SIN, _COS, _EXP, _LOG, _TANH = Sin(), Cos(), Exp(), Log(), Tanh()
 _make = Tensor.make_from_op
 
+# Scalar ops of the hot front ends are shared too, per (class, type, value) of
+# the scalar: ``h * 1.0001`` in a loop, or tanh's adjoint ``1 - y * y``, made a
+# new op object per node (about 0.3 us each, and one more object for the cyclic
+# GC while the graph lives). Only Python ints and floats, not NaN (never equal
+# to itself) and not zero (0.0 and -0.0 are equal but multiply differently);
+# bounded, as a program may use any number of distinct scalars.
+_scalar_ops: dict[tuple[type, type, float | int], ScalarOp] = {}
+
+
+def _scalar_op(cls: type, scalar: Any) -> ScalarOp:
+    kind = type(scalar)
+    if (kind is not float and kind is not int) or scalar != scalar or scalar == 0:
+        return cls(scalar)
+    key = (cls, kind, scalar)
+    op = _scalar_ops.get(key)
+    if op is None:
+        op = cls(scalar)
+        if len(_scalar_ops) < 256:
+            _scalar_ops[key] = op
+    return op
+
 
 def add_scalar(a: Tensor, scalar: Any) -> Tensor:
     """a + scalar."""
@@ -454,9 +475,9 @@ def add(a: Any, b: Any) -> Tensor:
             return _make(_ADD, (a, b))
         return _make(_ADD, broadcast_pair(a, b, "add"))
     if is_scalar(b):
-        return _make(AddScalar(b), (as_tensor(a, "add"),))
+        return _make(_scalar_op(AddScalar, b), (as_tensor(a, "add"),))
     if is_scalar(a):
-        return _make(AddScalar(a), (as_tensor(b, "add"),))
+        return _make(_scalar_op(AddScalar, a), (as_tensor(b, "add"),))
     a, b = broadcast_pair(as_tensor(a, "add"), as_tensor(b, "add"), "add")
     return EWiseAdd()(a, b)
 
@@ -464,9 +485,10 @@ def add(a: Any, b: Any) -> Tensor:
 def subtract(a: Any, b: Any) -> Tensor:
     """a - b, built as ``add(a, negate(b))`` (needle's two nodes) or ``add_scalar``."""
     if is_scalar(b):
-        return _make(AddScalar(-as_scalar(b, "subtract")), (as_tensor(a, "subtract"),))
+        shift = _scalar_op(AddScalar, -as_scalar(b, "subtract"))
+        return _make(shift, (as_tensor(a, "subtract"),))
     if is_scalar(a):
-        return _make(AddScalar(a), (_make(_NEGATE, (as_tensor(b, "subtract"),)),))
+        return _make(_scalar_op(AddScalar, a), (_make(_NEGATE, (as_tensor(b, "subtract"),)),))
     return add(a, _make(_NEGATE, (as_tensor(b, "subtract"),)))
 
 
@@ -478,9 +500,9 @@ def multiply(a: Any, b: Any) -> Tensor:
             return _make(_MUL, (a, b))
         return _make(_MUL, broadcast_pair(a, b, "multiply"))
     if is_scalar(b):
-        return _make(MulScalar(b), (as_tensor(a, "multiply"),))
+        return _make(_scalar_op(MulScalar, b), (as_tensor(a, "multiply"),))
     if is_scalar(a):
-        return _make(MulScalar(a), (as_tensor(b, "multiply"),))
+        return _make(_scalar_op(MulScalar, a), (as_tensor(b, "multiply"),))
     a, b = broadcast_pair(as_tensor(a, "multiply"), as_tensor(b, "multiply"), "multiply")
     return EWiseMul()(a, b)
 
@@ -490,7 +512,7 @@ def divide(a: Any, b: Any) -> Tensor:
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
         return _make(_DIV, broadcast_pair(a, b, "divide"))
     if is_scalar(b):
-        return _make(DivScalar(b), (as_tensor(a, "divide"),))
+        return _make(_scalar_op(DivScalar, b), (as_tensor(a, "divide"),))
     if is_scalar(a):
         reciprocal = PowerScalar(-1)(as_tensor(b, "divide"))
         return reciprocal if a == 1 else MulScalar(a)(reciprocal)
