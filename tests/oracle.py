@@ -22,6 +22,7 @@ import numpy as np
 import sympy
 
 import adjoint as ad
+from adjoint.ops import Cos, Sin
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -141,3 +142,27 @@ def check_spec(spec: OpSpec, seed: int = 0) -> None:
     max_order = max(spec.orders) if spec.orders else 0
     if max_order:
         ad.gradcheck(spec.fn, *arrays, order=max_order, seed=seed, **spec.gradcheck_kwargs)
+
+
+# Ops with deliberately wrong gradients: the checkers must catch them.
+
+
+class WrongSin(Sin):
+    """sin whose derivative is sin (it should be cos)."""
+
+    def gradient(self, out_grad, node):
+        return (out_grad * ad.sin(node.inputs[0]),)
+
+
+class WrongCos(Cos):
+    """cos whose derivative is +sin (it should be -sin)."""
+
+    def gradient(self, out_grad, node):
+        return (out_grad * ad.sin(node.inputs[0]),)
+
+
+class SinWrongSecond(Sin):
+    """sin with the right first derivative (cos, built with WrongCos) and a wrong second."""
+
+    def gradient(self, out_grad, node):
+        return (out_grad * WrongCos()(node.inputs[0]),)

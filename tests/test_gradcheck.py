@@ -1,36 +1,15 @@
 """ad.gradcheck: passes on right derivatives, fails on wrong ones, and says where.
 
-The failing cases use ops defined here with a deliberately wrong ``gradient``
+The failing cases use ops with a deliberately wrong ``gradient`` (tests/oracle.py)
 (a wrong first derivative, and a right first derivative whose own derivative
 is wrong, which only ``order=2`` can see).
 """
 
 import numpy as np
 import pytest
+from oracle import SinWrongSecond, WrongSin
 
 import adjoint as ad
-from adjoint.ops import Cos, Sin
-
-
-class WrongSin(Sin):
-    """sin whose derivative is sin (it should be cos)."""
-
-    def gradient(self, out_grad, node):
-        return (out_grad * ad.sin(node.inputs[0]),)
-
-
-class WrongCos(Cos):
-    """cos whose derivative is +sin (it should be -sin)."""
-
-    def gradient(self, out_grad, node):
-        return (out_grad * ad.sin(node.inputs[0]),)
-
-
-class SinWrongSecond(Sin):
-    """sin with the right first derivative (cos, built with WrongCos) and a wrong second."""
-
-    def gradient(self, out_grad, node):
-        return (out_grad * WrongCos()(node.inputs[0]),)
 
 
 def wrong_sin(x):

@@ -17,11 +17,11 @@ import pkgutil
 import numpy as np
 import pytest
 import sympy
+from oracle import SinWrongSecond, WrongSin
 
 import adjoint as ad
 from adjoint import symbolic
 from adjoint.autograd import Op, TensorOp
-from adjoint.ops import Cos, Sin
 
 RNG = np.random.default_rng(7)
 
@@ -289,27 +289,6 @@ def test_registered_translation_is_used():
 
 
 # ------------------------------------------------------------------------- check
-
-
-class WrongSin(Sin):
-    """sin with the derivative of -cos: forward right, gradient wrong."""
-
-    def gradient(self, out_grad, node):
-        return (out_grad * ad.sin(node.inputs[0]),)
-
-
-class WrongCos(Cos):
-    """cos whose derivative has the wrong sign (+sin)."""
-
-    def gradient(self, out_grad, node):
-        return (out_grad * ad.sin(node.inputs[0]),)
-
-
-class SinWrongSecond(Sin):
-    """First derivative right (its value), second wrong: d/dx uses WrongCos."""
-
-    def gradient(self, out_grad, node):
-        return (out_grad * WrongCos()(node.inputs[0]),)
 
 
 def test_check_passes_on_correct_ops_and_reads_well():
