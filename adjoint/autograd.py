@@ -1077,8 +1077,13 @@ def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[V
                 if not isinstance(x_adjoint, Value):
                     _check_adjoints(node, input_adjoints)
                 got, want = x_adjoint.cached_data, x.cached_data
-                got = got.shape if got is not None else _known_shape(x_adjoint)
-                want = want.shape if want is not None else _known_shape(x)
+                if got is None or want is None:  # lazy: _known_shape, inlined
+                    meta = x_adjoint._meta
+                    got = got.shape if got is not None else meta and meta[0]
+                    meta = x._meta
+                    want = want.shape if want is not None else meta and meta[0]
+                else:
+                    got, want = got.shape, want.shape
                 if got != want and got is not None and want is not None:
                     _check_adjoints(node, input_adjoints)
                 x_partials = partials.get(x)

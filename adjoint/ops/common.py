@@ -133,8 +133,10 @@ def broadcast_pair(a: Tensor, b: Tensor, op_name: str) -> tuple[Tensor, Tensor]:
     data_a, data_b = a.cached_data, b.cached_data
     if data_a is not None and data_b is not None:  # eager: skip the shape properties
         shape_a, shape_b = data_a.shape, data_b.shape
-    else:
-        shape_a, shape_b = a.shape, b.shape
+    else:  # lazy: the inferred shapes, read as the shape property would
+        meta_a, meta_b = a._meta, b._meta
+        shape_a = data_a.shape if data_a is not None else meta_a and meta_a[0] or a.shape
+        shape_b = data_b.shape if data_b is not None else meta_b and meta_b[0] or b.shape
     if shape_a == shape_b:
         return a, b
     from adjoint.ops.linear import broadcast_to
