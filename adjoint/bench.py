@@ -154,6 +154,20 @@ class Case:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _numpy_like(peers: Peers) -> list[tuple[str, Any, Any]]:
+    """The peers that differentiate NumPy-style code: (label, library, NumPy-like module).
+
+    HIPS autograd and JAX both offer ``grad``/``hessian`` over functions written
+    with their NumPy module, so each workload is written once for both.
+    """
+    found = []
+    if peers.hips is not None:
+        found.append(("autograd (HIPS)", *peers.hips))
+    if peers.jax is not None:
+        found.append(("jax (eager)", *peers.jax))
+    return found
+
+
 def _rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 
@@ -242,38 +256,21 @@ def _w1_case(peers: Peers, *, lazy_pair: bool = False, steps: int = 250) -> Case
             return run
 
         runners["torch"] = torch_setup
-    if peers.hips is not None:
-        hips, hnp = peers.hips
+    for label, lib, xnp in _numpy_like(peers):
 
-        def hips_setup():
-            f = getattr(hnp, fname)
-
-            def loss(x):
-                h = x
-                for _ in range(steps):
-                    h = f(h * c1) * c2 + x
-                return hnp.sum(h)
-
-            g = hips.grad(loss)
-            return lambda: [np.asarray(g(x0))]
-
-        runners["autograd (HIPS)"] = hips_setup
-    if peers.jax is not None:
-        jax, jnp = peers.jax
-
-        def jax_setup():
-            f = getattr(jnp, fname)
+        def numpy_like_setup(lib=lib, xnp=xnp):
+            f = getattr(xnp, fname)
 
             def loss(x):
                 h = x
                 for _ in range(steps):
                     h = f(h * c1) * c2 + x
-                return jnp.sum(h)
+                return xnp.sum(h)
 
-            g = jax.grad(loss)
+            g = lib.grad(loss)
             return lambda: [np.asarray(g(x0))]
 
-        runners["jax (eager)"] = jax_setup
+        runners[label] = numpy_like_setup
     return Case(
         "W1",
         f"W1 overhead: {4 * steps:,} ops (mul, {fname}, mul, add) on float64[8], fwd+bwd",
@@ -366,34 +363,19 @@ def _w2_case(peers: Peers, dtype: Any, *, lazy_pair: bool = False) -> Case:
             return run
 
         runners["torch"] = torch_setup
-    if peers.hips is not None:
-        hips, hnp = peers.hips
+    for label, lib, xnp in _numpy_like(peers):
 
-        def hips_setup():
+        def numpy_like_setup(lib=lib, xnp=xnp):
             def loss(params):
                 p_w1, p_b1, p_w2, p_b2 = params
-                d = hnp.dot(hnp.maximum(hnp.dot(x, p_w1) + p_b1, 0), p_w2) + p_b2 - y
-                return hnp.sum(d * d) / n
+                d = xnp.dot(xnp.maximum(xnp.dot(x, p_w1) + p_b1, 0), p_w2) + p_b2 - y
+                return xnp.sum(d * d) / n
 
-            g = hips.grad(loss)
-            params = [w1, b1, w2, b2]
+            g = lib.grad(loss)
+            params = [xnp.asarray(p) for p in (w1, b1, w2, b2)]
             return lambda: [np.asarray(a) for a in g(params)]
 
-        runners["autograd (HIPS)"] = hips_setup
-    if peers.jax is not None:
-        jax, jnp = peers.jax
-
-        def jax_setup():
-            def loss(params):
-                p_w1, p_b1, p_w2, p_b2 = params
-                d = jnp.maximum(x @ p_w1 + p_b1, 0) @ p_w2 + p_b2 - y
-                return jnp.sum(d * d) / n
-
-            g = jax.grad(loss)
-            params = [jnp.asarray(p) for p in (w1, b1, w2, b2)]
-            return lambda: [np.asarray(a) for a in g(params)]
-
-        runners["jax (eager)"] = jax_setup
+        runners[label] = numpy_like_setup
     return Case(
         "W2",
         f"W2 MLP 784-256-10, batch 128, {name}, fwd+bwd",
@@ -452,22 +434,13 @@ def _w3_case(peers: Peers, n: int) -> Case:
             return run
 
         case.runners["torch"] = torch_setup
-    if peers.hips is not None:
-        hips, _ = peers.hips
+    for label, lib, xnp in _numpy_like(peers):
 
-        def hips_setup():
-            h = hips.hessian(lambda x: rosenbrock(x, lambda v: v * v))
-            return lambda: [np.asarray(h(x0))]
+        def numpy_like_setup(lib=lib, xnp=xnp):
+            h = lib.hessian(lambda x: rosenbrock(x, lambda v: v * v))
+            return lambda: [np.asarray(h(xnp.asarray(x0)))]
 
-        case.runners["autograd (HIPS)"] = hips_setup
-    if peers.jax is not None:
-        jax, jnp = peers.jax
-
-        def jax_setup():
-            h = jax.hessian(lambda x: rosenbrock(x, lambda v: v * v))
-            return lambda: [np.asarray(h(jnp.asarray(x0)))]
-
-        case.runners["jax (eager)"] = jax_setup
+        case.runners[label] = numpy_like_setup
     return case
 
 
@@ -554,22 +527,13 @@ def _w4_case(peers: Peers, n: int) -> Case:
             return run
 
         case.runners["torch"] = torch_setup
-    if peers.hips is not None:
-        hips, hnp = peers.hips
+    for label, lib, xnp in _numpy_like(peers):
 
-        def hips_setup():
-            g = _nested_grad(hips.grad, hnp.tanh, n)
+        def numpy_like_setup(lib=lib, xnp=xnp):
+            g = _nested_grad(lib.grad, xnp.tanh, n)
             return lambda: [np.asarray(g(at))]
 
-        case.runners["autograd (HIPS)"] = hips_setup
-    if peers.jax is not None:
-        jax, jnp = peers.jax
-
-        def jax_setup():
-            g = _nested_grad(jax.grad, jnp.tanh, n)
-            return lambda: [np.asarray(g(at))]
-
-        case.runners["jax (eager)"] = jax_setup
+        case.runners[label] = numpy_like_setup
     return case
 
 
@@ -625,34 +589,19 @@ def _w5_case(peers: Peers, ops: int) -> Case:
             return run
 
         runners["torch"] = torch_setup
-    if peers.hips is not None:
-        hips, hnp = peers.hips
+    for label, lib, xnp in _numpy_like(peers):
 
-        def hips_setup():
+        def numpy_like_setup(lib=lib, xnp=xnp):
             def f(x):
                 h = x
                 for _ in range(pairs):
-                    h = hnp.sin(h) * factor
+                    h = xnp.sin(h) * factor
                 return h
 
-            g = hips.grad(f)
+            g = lib.grad(f)
             return lambda: [np.asarray(g(x0))]
 
-        runners["autograd (HIPS)"] = hips_setup
-    if peers.jax is not None:
-        jax, jnp = peers.jax
-
-        def jax_setup():
-            def f(x):
-                h = x
-                for _ in range(pairs):
-                    h = jnp.sin(h) * factor
-                return h
-
-            g = jax.grad(f)
-            return lambda: [np.asarray(g(x0))]
-
-        runners["jax (eager)"] = jax_setup
+        runners[label] = numpy_like_setup
     return Case(
         "W5",
         f"W5 deep chain: {2 * pairs:,} scalar ops (sin, *{factor}), fwd+bwd",
