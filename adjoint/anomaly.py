@@ -129,8 +129,18 @@ class _Detector:
         node._site = (site, forward_site)
 
     def computed(self, node: Value, data: np.ndarray, seconds: float) -> None:
-        if _state.enabled and data.dtype.kind == "f" and not np.isfinite(data).all():
-            raise AnomalyError(_message(node, data), node)
+        if _state.enabled:
+            check_value(node, data, [x.cached_data for x in node.inputs])
+
+
+def check_value(node: Value, data: np.ndarray, inputs: list[np.ndarray | None]) -> None:
+    """Raise :class:`AnomalyError` if ``data`` (``node.op`` on ``inputs``) holds NaN or Inf.
+
+    The engine's observer calls it for every node it computes; ``Graph.run``
+    calls it for every value it re-computes, with the re-run input arrays.
+    """
+    if data.dtype.kind == "f" and not np.isfinite(data).all():
+        raise AnomalyError(_message(node, data, inputs), node)
 
 
 _DETECTOR = _Detector()
@@ -158,7 +168,7 @@ def _format_frames(frames: tuple[tuple[str, int, str], ...], indent: str) -> lis
     return lines
 
 
-def _message(node: Value, data: np.ndarray) -> str:
+def _message(node: Value, data: np.ndarray, inputs: list[np.ndarray | None]) -> str:
     op = node.op
     order = derivative_order(node)
     where = f"derivative order {order}"
@@ -166,15 +176,13 @@ def _message(node: Value, data: np.ndarray) -> str:
         where += f", in the gradient of {node._tag[1].name}"
     bad_inputs = [
         i
-        for i, x in enumerate(node.inputs)
-        if x.cached_data is not None
-        and x.cached_data.dtype.kind == "f"
-        and not np.isfinite(x.cached_data).all()
+        for i, x in enumerate(inputs)
+        if x is not None and x.dtype.kind == "f" and not np.isfinite(x).all()
     ]
     if bad_inputs:
         cause = (
             f"; input {bad_inputs[0]} already held "
-            f"{_describe_bad(node.inputs[bad_inputs[0]].cached_data)} "
+            f"{_describe_bad(inputs[bad_inputs[0]])} "
             "(data made outside anomaly mode, or a leaf)"
         )
     else:

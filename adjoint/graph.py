@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from adjoint.anomaly import check_value, is_anomaly_enabled
 from adjoint.autograd import Value, _to_array, derivative_order, find_topo_sort
 from adjoint.ops.common import ElementwiseOp
 from adjoint.ops.indexing import GetItem, ScatterAdd
@@ -225,6 +226,7 @@ class Graph:
                     array = array.reshape(array.shape + recorded.shape)
                 shapes_changed = shapes_changed or array.shape != recorded.shape
                 values[leaf] = array
+        checked = is_anomaly_enabled()  # anomaly mode checks re-run values too
         for node in self.nodes:
             op = node.op
             if op is None:
@@ -237,6 +239,8 @@ class Graph:
             else:
                 result = op.compute(*arrays)
                 values[node] = result if type(result) is np.ndarray else np.asarray(result)
+            if checked:
+                check_value(node, values[node], arrays)
         # A view (reshape, broadcast) or a leaf's own array would let the caller
         # write into the graph's leaves: those are copied.
         return [

@@ -107,6 +107,20 @@ def test_inf_and_nan_both_count_and_bad_input_data_is_named():
     assert "input 0 already held nan in 1 of 2 element(s)" in str(info.value)
 
 
+def test_graph_run_values_are_checked_too():
+    x = ad.Tensor([1.0, 2.0], name="x")
+    with ad.detect_anomaly():
+        graph = ad.Graph(ad.log(x) * 3.0)  # built on finite values
+    np.testing.assert_allclose(graph.run({x: [1.0, 4.0]})[0], 3 * np.log([1.0, 4.0]))
+    with np.errstate(divide="ignore"):
+        assert np.isneginf(graph.run({x: [0.0, 1.0]})[0][0])  # no anomaly mode: NumPy's -inf
+        log_of_zero = r"Log \(derivative order 0\) produced -inf"
+        with pytest.raises(ad.AnomalyError, match=log_of_zero), ad.detect_anomaly():
+            graph.run({x: [0.0, 1.0]})
+        with pytest.raises(ad.AnomalyError, match="input 0 already held nan"), ad.detect_anomaly():
+            graph.run({x: [np.nan, 1.0]})
+
+
 def test_off_by_default_nested_off_and_free_when_unused():
     x = ad.Tensor([0.0])
     assert np.isneginf(ad.log(x).numpy()).all()  # no anomaly mode: NumPy's result
