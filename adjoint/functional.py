@@ -321,6 +321,20 @@ def _as_args(primals: Any, name: str, what: str) -> tuple[tuple, bool]:
     return (primals,), True
 
 
+def _per_primal(values: Any, single: bool, n_args: int, name: str, what: str) -> tuple:
+    """``values`` as one entry per primal (tangents for jvp, vectors for hvp)."""
+    if single:
+        values = (values,)
+    else:
+        values = tuple(values) if isinstance(values, (tuple, list)) else (values,)
+    if len(values) != n_args:
+        raise ValueError(
+            f"{name}: got {n_args} primal(s) but {len(values)} {what}(s); give one {what} "
+            "per primal, of the primal's shape"
+        )
+    return values
+
+
 def jvp(f: Callable[..., Tensor], primals: Any, tangents: Any) -> tuple[Tensor, Tensor]:
     """The output of ``f`` and its Jacobian-vector product ``J t``, with no forward rules.
 
@@ -344,15 +358,7 @@ def jvp(f: Callable[..., Tensor], primals: Any, tangents: Any) -> tuple[Tensor, 
     (8.0, 12.0)
     """
     args, single = _as_args(primals, "jvp", "primals")
-    if single:
-        tans = (tangents,)
-    else:
-        tans = tuple(tangents) if isinstance(tangents, (tuple, list)) else (tangents,)
-    if len(tans) != len(args):
-        raise ValueError(
-            f"jvp: got {len(args)} primal(s) but {len(tans)} tangent(s); give one tangent "
-            "per primal, of the primal's shape"
-        )
+    tans = _per_primal(tangents, single, len(args), "jvp", "tangent")
     recording = autograd.is_grad_enabled()
     with enable_grad():
         out, variables = _trace(f, args, tuple(range(len(args))), "jvp")
@@ -380,12 +386,7 @@ def hvp(f: Callable[..., Tensor], primals: Any, v: Any) -> Any:
     [6.0, 12.0]
     """
     args, single = _as_args(primals, "hvp", "primals")
-    vs = (v,) if single else (tuple(v) if isinstance(v, (tuple, list)) else (v,))
-    if len(vs) != len(args):
-        raise ValueError(
-            f"hvp: got {len(args)} primal(s) but {len(vs)} vector(s); give one v per "
-            "primal, of the primal's shape"
-        )
+    vs = _per_primal(v, single, len(args), "hvp", "vector")
     recording = autograd.is_grad_enabled()
     with enable_grad():
         out, variables = _trace(f, args, tuple(range(len(args))), "hvp")
