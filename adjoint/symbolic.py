@@ -231,6 +231,11 @@ for _name, _fn in [
     _BUILTIN[_name] = _elementwise(_fn)
 
 
+@_builtin("TanhBackward")
+def _tanh_backward(op, g, y):
+    return g * (1 - y**2)
+
+
 @_builtin("AddScalar")
 def _add_scalar(op, a):
     return a + _number(op.scalar)

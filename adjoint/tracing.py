@@ -148,6 +148,7 @@ FORWARD: dict[str, tuple[str, str]] = {
     "Sin": ("sin($0)", "\\sin($0)"),
     "Cos": ("cos($0)", "\\cos($0)"),
     "Tanh": ("tanh($0)", "\\tanh($0)"),
+    "TanhBackward": ("$0 · (1 − $1²)", "$0 \\cdot (1 - $1^{2})"),
     "Sigmoid": ("σ($0)", "\\sigma($0)"),
     "Sqrt": ("√$0", "\\sqrt{$0}"),
     "Abs": ("|$0|", "|$0|"),
@@ -189,6 +190,10 @@ PARTIALS: dict[str, tuple[tuple[str, str], ...]] = {
     "Sin": (("$g · cos($0)", "$g \\cdot \\cos($0)"),),
     "Cos": (("−$g · sin($0)", "-$g \\cdot \\sin($0)"),),
     "Tanh": (("$g · (1 − $y²)", "$g \\cdot (1 - $y^{2})"),),
+    "TanhBackward": (
+        ("$g · (1 − $1²)", "$g \\cdot (1 - $1^{2})"),
+        ("−2 · $g · $0 · $1", "-2 $g \\, $0 \\, $1"),
+    ),
     "Sigmoid": (("$g · $y · (1 − $y)", "$g \\cdot $y (1 - $y)"),),
     "Sqrt": (("$g / (2 · $y)", "$g / (2 $y)"),),
     "Abs": (("$g · sign($0)", "$g \\cdot \\operatorname{sign}($0)"),),

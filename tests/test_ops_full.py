@@ -74,6 +74,18 @@ SPECS = [
     OpSpec("tanh", ad.tanh, elementwise(sympy.tanh), [(2, 3)]),
     OpSpec("tanh method", lambda a: a.tanh() * a, lambda a: elementwise(sympy.tanh)(a) * a, [(3,)]),
     OpSpec(
+        "tanh_backward",  # tanh's adjoint rule as an op; squared, so its own rule runs twice
+        lambda g, y: ad.tanh_backward(g, y) ** 2,
+        lambda g, y: (g * (1 - y**2)) ** 2,
+        [(2, 3), (2, 3)],
+    ),
+    OpSpec(
+        "tanh_backward broadcast",
+        lambda g, y: ad.tanh_backward(g, y) * y,
+        lambda g, y: g * (1 - y**2) * y,
+        [(3,), (2, 3)],
+    ),
+    OpSpec(
         "sigmoid",
         ad.sigmoid,
         elementwise(lambda a: 1 / (1 + sympy.exp(-a))),
@@ -310,25 +322,26 @@ def _ops_in(spec, backward=False):
 def test_every_new_op_is_in_the_table():
     """Each primitive and each function added beyond needle's set has an entry."""
     new_ops = {
-        ad.ops.Tanh, ad.ops.Sigmoid, ad.ops.Sqrt, ad.ops.Abs, ad.ops.Sign, ad.ops.EqualMask,
-        ad.ops.Maximum, ad.ops.Minimum, ad.ops.Where, ad.ops.GetItem, ad.ops.ScatterAdd,
-        ad.ops.Stack, ad.ops.Concatenate, ad.ops.Max, ad.ops.Min, ad.ops.Permute,
+        ad.ops.Tanh, ad.ops.TanhBackward, ad.ops.Sigmoid, ad.ops.Sqrt, ad.ops.Abs, ad.ops.Sign,
+        ad.ops.EqualMask, ad.ops.Maximum, ad.ops.Minimum, ad.ops.Where, ad.ops.GetItem,
+        ad.ops.ScatterAdd, ad.ops.Stack, ad.ops.Concatenate, ad.ops.Max, ad.ops.Min, ad.ops.Permute,
     }  # fmt: skip
     seen = set().union(*(_ops_in(spec) for spec in SPECS))
     assert new_ops <= seen, new_ops - seen
     names = {spec.name.split()[0] for spec in SPECS}
     functions = {
-        "tanh", "sigmoid", "sqrt", "abs", "sign", "maximum", "minimum", "where", "getitem",
-        "scatter_add", "stack", "split", "concatenate", "max", "min", "mean", "logsumexp",
-        "softmax", "log_softmax", "flatten", "expand_dims", "squeeze", "permute", "equal_mask",
+        "tanh", "tanh_backward", "sigmoid", "sqrt", "abs", "sign", "maximum", "minimum", "where",
+        "getitem", "scatter_add", "stack", "split", "concatenate", "max", "min", "mean",
+        "logsumexp", "softmax", "log_softmax", "flatten", "expand_dims", "squeeze", "permute",
+        "equal_mask",
     }  # fmt: skip
     assert functions <= names, functions - names
 
 
 def test_every_new_function_is_exported():
     for name in [
-        "tanh", "sigmoid", "sqrt", "abs", "sign", "maximum", "minimum", "where", "getitem",
-        "stack", "split", "concatenate", "max", "min", "mean", "logsumexp", "softmax",
+        "tanh", "tanh_backward", "sigmoid", "sqrt", "abs", "sign", "maximum", "minimum", "where",
+        "getitem", "stack", "split", "concatenate", "max", "min", "mean", "logsumexp", "softmax",
         "log_softmax", "flatten", "expand_dims", "squeeze",
     ]:  # fmt: skip
         assert callable(getattr(ad, name)), name
@@ -464,6 +477,36 @@ def test_split_and_concatenate_are_inverse():
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 6)))
     u = ad.stack(list(x), axis=0)
     np.testing.assert_array_equal(u.numpy(), x.numpy())
+
+
+# ------------------------------------------------------- tanh's adjoint as one op
+
+
+def test_tanh_adjoint_is_one_node_with_the_bits_of_the_composition():
+    """TanhBackward replaces ``g * (1 - y * y)`` (four nodes) and computes the same bits."""
+    rng = np.random.default_rng(5)
+    x = ad.Tensor(rng.uniform(-4, 4, (3, 5)))
+    g = ad.Tensor(rng.standard_normal((3, 5)), requires_grad=False)
+    y = ad.tanh(x)
+    y.backward(g)
+    assert type(x.grad.op) is ad.ops.TanhBackward
+    assert x.grad.inputs[0] is not None and x.grad.inputs[1] is y
+    np.testing.assert_array_equal(x.grad.numpy(), (g * (1 - y * y)).numpy())
+
+
+def test_tanh_backward_simplifies_as_the_polynomial_it_is():
+    """The simplifier reads TanhBackward as g - g y**2: in a larger polynomial it gives the
+    same normal form as the composition it replaces (here g, plus the cancelled term that
+    the pass keeps as 0 * g y**2)."""
+    x = ad.Tensor(0.7)
+    g, y = ad.sin(x), ad.tanh(x)
+    fused = ad.simplify(ad.tanh_backward(g, y) + g * y * y)
+    composed = ad.simplify(g * (1 - y * y) + g * y * y)
+    assert ad.Graph(fused.output).summary() == ad.Graph(composed.output).summary()
+    assert "TanhBackward" not in ad.Graph(fused.output).op_counts()
+    assert float(fused.output) == float(g)
+    alone = ad.simplify(ad.tanh_backward(g, y))  # alone, one node is the smaller form
+    assert alone.after == alone.before == 4
 
 
 # ------------------------------------------------------- sigmoid's dedicated op
