@@ -108,6 +108,12 @@ class Op:
         """Output shape from input shapes, or ``None`` if only computing can tell."""
         return None
 
+    #: True when the op maps float inputs of one shape and dtype to an output of
+    #: that same shape and dtype (elementwise ops): lazy mode then skips
+    #: :meth:`infer_shape` and :meth:`infer_dtype`. A promise about the rules:
+    #: set it only where they would say so.
+    keeps_float_meta = False
+
     def infer_dtype(self, *dtypes: np.dtype) -> np.dtype:
         """Output dtype from input dtypes (NumPy's promotion by default)."""
         n = len(dtypes)
@@ -319,29 +325,88 @@ def _shape_dtype(x: Value) -> tuple[Any, Any]:
 
 
 def _infer_meta(op: Op, inputs: tuple[Value, ...]) -> tuple[tuple | None, np.dtype | None]:
-    """Shape and dtype of ``op(*inputs)`` from the inputs' own, without computing."""
+    """Shape and dtype of ``op(*inputs)`` from the inputs' own, without computing.
+
+    When the result has the shape and dtype of a lazy input (most elementwise
+    ops), that input's metadata tuple itself is returned: lazy nodes then cost
+    no extra object each for CPython's cyclic GC to traverse.
+    """
     # Lazy mode pays this on every node: one and two inputs are spelled out,
     # realized inputs read directly and no star-calls (timeit: a binary node of
     # lazy inputs took 410 ns here before, 320 after; a unary one 290, 210).
     n = len(inputs)
+    if op.keeps_float_meta and (n == 1 or n == 2):
+        # The common case without calling the rules: an elementwise op on a lazy
+        # float input whose partner (if any) has its shape and dtype (140 ns less).
+        x = inputs[0]
+        meta = x._meta if x.cached_data is None else None
+        if (
+            meta is not None
+            and meta[0] is not None
+            and meta[1] is not None
+            and meta[1].kind == "f"
+        ):
+            if n == 1:
+                return meta
+            y = inputs[1]
+            if y._meta is meta:
+                return meta
+            data = y.cached_data
+            if data is not None and data.dtype is meta[1] and data.shape == meta[0]:
+                return meta
     if n == 1:
-        data = inputs[0].cached_data
-        shape, dtype = (data.shape, data.dtype) if data is not None else _shape_dtype(inputs[0])
+        x = inputs[0]
+        data = x.cached_data
+        meta = None
+        if data is not None:
+            shape, dtype = data.shape, data.dtype
+        else:
+            meta = x._meta
+            if meta is None or meta[0] is None or meta[1] is None:
+                meta = None
+                shape, dtype = x.shape, x.dtype
+            else:
+                shape, dtype = meta
         try:
-            dtype = op.infer_dtype(dtype)
+            out_dtype = op.infer_dtype(dtype)
         except (TypeError, ValueError):
-            dtype = None
-        return op.infer_shape(shape), dtype
+            out_dtype = None
+        out_shape = op.infer_shape(shape)
+        if meta is not None and out_dtype is dtype and out_shape == shape:
+            return meta
+        return out_shape, out_dtype
     if n == 2:
-        data = inputs[0].cached_data
-        shape_a, dtype_a = (data.shape, data.dtype) if data is not None else _shape_dtype(inputs[0])
+        x = inputs[0]
+        data = x.cached_data
+        meta_a = None
+        if data is not None:
+            shape_a, dtype_a = data.shape, data.dtype
+        else:
+            meta_a = x._meta
+            if meta_a is None or meta_a[0] is None or meta_a[1] is None:
+                meta_a = None
+                shape_a, dtype_a = x.shape, x.dtype
+            else:
+                shape_a, dtype_a = meta_a
         data = inputs[1].cached_data
         shape_b, dtype_b = (data.shape, data.dtype) if data is not None else _shape_dtype(inputs[1])
         try:
-            dtype = op.infer_dtype(dtype_a, dtype_b)
+            out_dtype = op.infer_dtype(dtype_a, dtype_b)
         except (TypeError, ValueError):
-            dtype = None
-        return op.infer_shape(shape_a, shape_b), dtype
+            out_dtype = None
+        out_shape = op.infer_shape(shape_a, shape_b)
+        if meta_a is not None and out_dtype is dtype_a and out_shape == shape_a:
+            return meta_a
+        meta_b = inputs[1]._meta
+        if (
+            meta_b is not None
+            and data is None
+            and out_dtype is dtype_b
+            and out_shape == shape_b
+            and meta_b[0] == shape_b
+        ):
+            return meta_b
+        return out_shape, out_dtype
     pairs = [_shape_dtype(x) for x in inputs]
     try:
         dtype = op.infer_dtype(*[pair[1] for pair in pairs])
@@ -624,12 +689,17 @@ class Tensor(Value):
         root of a gradient graph whose rules refer to forward nodes (``exp``'s
         output, a product's other factor, ...), so the forward graph lives as
         long as any ``.grad`` that uses it, even after the output is dropped.
-        Nothing refers back from a node to its consumers or its adjoint, so
-        there are no reference cycles and no garbage collector is needed: clear
-        the grads (``x.grad = None``, or the next ``backward`` overwrites them)
-        and the whole graph is freed at once. In a training loop update with
-        detached data (``w.data = w.data - lr * w.grad.data``) or use
-        ``create_graph=False``; either way memory stays flat.
+        Nothing refers from a node to its consumers, and only leaves (and
+        ``retain_grad()`` nodes) hold an adjoint. So the one reference cycle is
+        that of a leaf whose gradient depends on the leaf itself (``x * x``,
+        ``tanh(x)``): ``x -> x.grad -> ... -> x``, as in PyTorch with
+        ``create_graph=True``. Clear the grads (``x.grad = None``, or the next
+        ``backward`` overwrites them) and the whole graph is freed at once; a
+        leaf dropped with its ``.grad`` still set leaves its graph to CPython's
+        cyclic garbage collector, which frees it later and at a cost. In a
+        training loop update with detached data (``w.data = w.data - lr *
+        w.grad.data``) or use ``create_graph=False`` (constants: no cycle);
+        either way memory stays flat.
         """
         if out_grad is None:
             from adjoint.init import ones
@@ -1077,7 +1147,9 @@ def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[V
                 if not isinstance(x_adjoint, Value):
                     _check_adjoints(node, input_adjoints)
                 got, want = x_adjoint.cached_data, x.cached_data
-                if got is None or want is None:  # lazy: _known_shape, inlined
+                if got is None and x_adjoint._meta is x._meta:
+                    got = want = None  # lazy, metadata shared (an elementwise rule)
+                elif got is None or want is None:  # lazy: _known_shape, inlined
                     meta = x_adjoint._meta
                     got = got.shape if got is not None else meta and meta[0]
                     meta = x._meta

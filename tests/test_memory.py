@@ -96,6 +96,21 @@ def test_backward_keeps_the_forward_graph_alive_until_grad_is_cleared(no_gc):
     assert forward() is None  # nothing kept: the graph went with its output
 
 
+def test_the_one_cycle_is_a_leaf_and_the_grad_that_depends_on_it(no_gc):
+    """What the backward() docstring says: x -> x.grad -> ... -> x when the gradient uses x;
+    clearing the grad breaks it, create_graph=False never makes it."""
+    for create_graph, clear in [(True, False), (True, True), (False, False)]:
+        x = ad.Tensor([0.5, 2.0])
+        ad.sum(ad.tanh(x) * x).backward(create_graph=create_graph)
+        leaf = weakref.ref(x)
+        if clear:
+            x.grad = None
+        del x
+        assert (leaf() is not None) == (create_graph and not clear), (create_graph, clear)
+        gc.collect()  # the cycle is garbage: the collector frees it
+        assert leaf() is None
+
+
 @pytest.mark.parametrize("create_graph", [True, False])
 def test_training_loop_memory_stays_flat(create_graph):
     """300 steps of SGD on a tiny MLP written with raw ops: memory after step 50 == after 300."""

@@ -551,3 +551,26 @@ def test_indexing_ops_compute_on_sympy_object_arrays():
     assert out.dtype == object and out[1] == sympy.Symbol("g") and out[0] == 0
     repeated = ad.ops.ScatterAdd((np.array([0, 0]),), (2,)).compute(np.array([g[()], g[()]]))
     assert repeated[0] == 2 * sympy.Symbol("g")
+
+
+# ------------------------------------------------------- lazy shape and dtype inference
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_lazy_inference_agrees_with_the_computed_data(spec, dtype):
+    """Every node of each op's forward and gradient graphs, recorded lazily, has the shape
+    and dtype that computing it gives (the inference rules, and the elementwise shortcut
+    of ``keeps_float_meta``)."""
+    rng = np.random.default_rng(3)
+    with ad.lazy_mode():
+        leaves = [ad.Tensor(rng.uniform(spec.low, spec.high, s).astype(dtype)) for s in spec.shapes]
+        out = spec.fn(*leaves)
+        out.backward(ad.init.ones(*out.shape, dtype=out.dtype))
+        nodes = ad.find_topo_sort([out, *[x.grad for x in leaves]])
+        inferred = {id(n): (n.shape, n.dtype) for n in nodes if n.cached_data is None}
+    assert inferred, "nothing was recorded lazily"
+    for node in nodes:
+        data = node.realize_cached_data()
+        if id(node) in inferred:
+            assert inferred[id(node)] == (data.shape, data.dtype), node.op

@@ -19,6 +19,8 @@ from adjoint.autograd import Tensor, TensorOp, Value
 class ElementwiseOp(TensorOp):
     """Base of ops whose output has the shape of their (equally shaped) inputs."""
 
+    keeps_float_meta = True
+
     def infer_shape(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         return shapes[0]
 
