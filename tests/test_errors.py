@@ -241,6 +241,20 @@ def test_gradient_rule_errors_name_the_op_in_both_modes(mode):
         WrongShape()(x).sum().backward()
 
 
+def test_only_this_package_s_own_rules_skip_the_guard():
+    """The backward walk trusts the tested rules of adjoint's ops, never a subclass of them."""
+    assert ad.ops.Sin.trusted_gradient and ad.ops.EWiseMul.trusted_gradient
+    assert not _Doubling.trusted_gradient  # a user's op
+
+    class ShapelessSin(ad.ops.Sin):
+        def gradient(self, out_grad, node):
+            return (out_grad.sum(),)
+
+    assert not ShapelessSin.trusted_gradient
+    with pytest.raises(ValueError, match=r"ShapelessSin.gradient returned an adjoint of shape"):
+        ShapelessSin()(ones(2, 3)).sum().backward()
+
+
 def test_gradient_rule_errors_in_second_order_graphs():
     class WrongSecond(_Doubling):
         """First derivative right, but its own gradient graph is built with a wrong rule."""
