@@ -319,6 +319,8 @@ def _w2_case(peers: Peers, dtype: Any, *, lazy_pair: bool = False) -> Case:
             def run():
                 with ad.lazy_mode(lazy):
                     p_w1, p_b1, p_w2, p_b2 = params
+                    for p in params:  # as the PyTorch runner does (and optimizers)
+                        p.grad = None
                     d = ad.relu(xt @ p_w1 + p_b1) @ p_w2 + p_b2 - yt
                     loss = ad.sum(d * d) / n
                     loss.backward(create_graph=create_graph)

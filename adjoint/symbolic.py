@@ -231,6 +231,11 @@ for _name, _fn in [
     _BUILTIN[_name] = _elementwise(_fn)
 
 
+@_builtin("ReLUBackward")
+def _relu_backward(op, g, a):
+    return g * _BUILTIN["Step"](op, a)
+
+
 @_builtin("TanhBackward")
 def _tanh_backward(op, g, y):
     return g * (1 - y**2)

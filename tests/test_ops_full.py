@@ -80,6 +80,12 @@ SPECS = [
         [(2, 3), (2, 3)],
     ),
     OpSpec(
+        "relu_backward",  # relu's adjoint rule as an op; times g, so its own rule runs
+        lambda g, a: ad.relu_backward(g, a) * g,
+        lambda g, a: g * elementwise(lambda v: sympy.Heaviside(v, 0))(a) * g,
+        [(2, 3), (2, 3)],
+    ),
+    OpSpec(
         "tanh_backward broadcast",
         lambda g, y: ad.tanh_backward(g, y) * y,
         lambda g, y: g * (1 - y**2) * y,
@@ -322,27 +328,28 @@ def _ops_in(spec, backward=False):
 def test_every_new_op_is_in_the_table():
     """Each primitive and each function added beyond needle's set has an entry."""
     new_ops = {
-        ad.ops.Tanh, ad.ops.TanhBackward, ad.ops.Sigmoid, ad.ops.Sqrt, ad.ops.Abs, ad.ops.Sign,
-        ad.ops.EqualMask, ad.ops.Maximum, ad.ops.Minimum, ad.ops.Where, ad.ops.GetItem,
-        ad.ops.ScatterAdd, ad.ops.Stack, ad.ops.Concatenate, ad.ops.Max, ad.ops.Min, ad.ops.Permute,
+        ad.ops.Tanh, ad.ops.TanhBackward, ad.ops.ReLUBackward, ad.ops.Sigmoid, ad.ops.Sqrt,
+        ad.ops.Abs, ad.ops.Sign, ad.ops.EqualMask, ad.ops.Maximum, ad.ops.Minimum, ad.ops.Where,
+        ad.ops.GetItem, ad.ops.ScatterAdd, ad.ops.Stack, ad.ops.Concatenate, ad.ops.Max,
+        ad.ops.Min, ad.ops.Permute,
     }  # fmt: skip
     seen = set().union(*(_ops_in(spec) for spec in SPECS))
     assert new_ops <= seen, new_ops - seen
     names = {spec.name.split()[0] for spec in SPECS}
     functions = {
-        "tanh", "tanh_backward", "sigmoid", "sqrt", "abs", "sign", "maximum", "minimum", "where",
-        "getitem", "scatter_add", "stack", "split", "concatenate", "max", "min", "mean",
-        "logsumexp", "softmax", "log_softmax", "flatten", "expand_dims", "squeeze", "permute",
-        "equal_mask",
+        "tanh", "tanh_backward", "relu_backward", "sigmoid", "sqrt", "abs", "sign", "maximum",
+        "minimum", "where", "getitem", "scatter_add", "stack", "split", "concatenate", "max",
+        "min", "mean", "logsumexp", "softmax", "log_softmax", "flatten", "expand_dims",
+        "squeeze", "permute", "equal_mask",
     }  # fmt: skip
     assert functions <= names, functions - names
 
 
 def test_every_new_function_is_exported():
     for name in [
-        "tanh", "tanh_backward", "sigmoid", "sqrt", "abs", "sign", "maximum", "minimum", "where",
-        "getitem", "stack", "split", "concatenate", "max", "min", "mean", "logsumexp", "softmax",
-        "log_softmax", "flatten", "expand_dims", "squeeze",
+        "tanh", "tanh_backward", "relu_backward", "sigmoid", "sqrt", "abs", "sign", "maximum",
+        "minimum", "where", "getitem", "stack", "split", "concatenate", "max", "min", "mean",
+        "logsumexp", "softmax", "log_softmax", "flatten", "expand_dims", "squeeze",
     ]:  # fmt: skip
         assert callable(getattr(ad, name)), name
         assert getattr(ad, name) is getattr(ad.ops, name), name
@@ -492,6 +499,18 @@ def test_tanh_adjoint_is_one_node_with_the_bits_of_the_composition():
     assert type(x.grad.op) is ad.ops.TanhBackward
     assert x.grad.inputs[0] is not None and x.grad.inputs[1] is y
     np.testing.assert_array_equal(x.grad.numpy(), (g * (1 - y * y)).numpy())
+
+
+def test_relu_adjoint_is_one_node_with_the_bits_of_the_composition():
+    """ReLUBackward replaces ``g * step(a)`` and computes the same bits, signed zeros and
+    NaN included."""
+    a = ad.Tensor([-2.0, -0.0, 0.0, 1e-300, 3.0, np.inf, -np.inf])
+    g = ad.Tensor([1.5, -1.0, 2.0, -3.0, np.nan, -4.0, np.inf], requires_grad=False)
+    ad.relu(a).backward(g)
+    assert type(a.grad.op) is ad.ops.ReLUBackward and a.grad.inputs[1] is a
+    fused, composed = a.grad.numpy(), (g * ad.step(a)).numpy()
+    np.testing.assert_array_equal(fused, composed)
+    assert (np.signbit(fused) == np.signbit(composed)).all()
 
 
 def test_tanh_backward_simplifies_as_the_polynomial_it_is():
