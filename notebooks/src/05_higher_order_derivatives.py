@@ -58,8 +58,8 @@ assert [float(d(2.0)) for d in (d1, d2, d3)] == [24.0, 44.0, 48.0]    # f''' = 2
 # The drawing below holds y = tanh(x), its first derivative and its second, built by two
 # `backward()` calls. Nodes are coloured by **derivative order**: the forward graph,
 # the nodes made by the first backward pass, those made by the second. Each backward pass
-# reads the graph it differentiates (the adjoint of tanh is `out_grad · (1 − y²)`, which
-# uses the forward node y itself) and adds new nodes.
+# reads the graph it differentiates (the adjoint of tanh is `out_grad · (1 − y²)`, one
+# `TanhBackward` node that uses the forward node y itself) and adds new nodes.
 
 # %%
 x = ad.Tensor(0.3, name="x")
