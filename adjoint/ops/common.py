@@ -17,9 +17,26 @@ from adjoint.autograd import Tensor, TensorOp, Value
 
 
 class ElementwiseOp(TensorOp):
-    """Base of ops whose output has the shape of their (equally shaped) inputs."""
+    """Base of ops whose output has the shape of their (equally shaped) inputs.
+
+    Called directly (``EWiseMul()(a, b)``), the op checks that its inputs have
+    one shape: its gradient rule relies on it, and the functions (``multiply``,
+    ``a * b``), which broadcast with explicit ``BroadcastTo`` nodes, are what
+    to call for operands of different shapes. The functions make their nodes
+    without this call.
+    """
 
     keeps_float_meta = True
+
+    def __call__(self, *args: Value) -> Tensor:
+        shapes = [x.shape for x in args if isinstance(x, Value)]
+        if any(shape != shapes[0] for shape in shapes):
+            raise ValueError(
+                f"{self.name}: inputs of shapes {', '.join(map(str, shapes))} differ; the op "
+                "needs equal shapes (call the function, e.g. ad.multiply or a * b, to "
+                "broadcast)"
+            )
+        return Tensor.make_from_op(self, args)
 
     def infer_shape(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         return shapes[0]

@@ -119,9 +119,11 @@ class EWiseMul(ElementwiseOp):
     def gradient(self, out_grad, node):
         a, b = node.inputs
         # x * constant is common (masks, weights that are fixed): skip the unused product.
+        # out_grad, a and b have one shape (the front end broadcasts explicitly), so the
+        # products are made directly, without the front end's checks.
         return (
-            out_grad * b if a.requires_grad else no_adjoint(a),
-            out_grad * a if b.requires_grad else no_adjoint(b),
+            _make(self, (out_grad, b)) if a.requires_grad else no_adjoint(a),
+            _make(self, (out_grad, a)) if b.requires_grad else no_adjoint(b),
         )
 
 
