@@ -57,6 +57,39 @@ def test_topo_sort_matches_recursive_dfs_on_a_random_dag():
     assert ad.find_topo_sort(roots) == recursive(roots)
 
 
+def test_lazy_realization_computes_in_the_recursive_evaluators_order():
+    """Inputs first, left before right, each node once, realized nodes not entered."""
+    rng = np.random.default_rng(1)
+    computed = []
+
+    class Logged(ad.ops.ElementwiseOp):
+        def compute(self, a, b):
+            computed.append(self)
+            return a + b
+
+    with ad.lazy_mode():
+        nodes = [ad.Tensor(rng.random(2)) for _ in range(3)]
+        for _ in range(60):
+            i, j = rng.integers(len(nodes), size=2)
+            nodes.append(Logged()(nodes[i], nodes[j]))
+        nodes[20].numpy()  # realized before: its subgraph is not entered again
+
+        def recursive(node, order, done):
+            if node.cached_data is not None or node in done:
+                return
+            for x in node.inputs:
+                recursive(x, order, done)
+            done.add(node)
+            order.append(node.op)
+
+        want = []
+        recursive(nodes[-1], want, set())
+        computed.clear()
+        nodes[-1].numpy()
+    assert computed == want and len(want) >= 10
+    assert len(set(map(id, computed))) == len(computed)  # each node once
+
+
 def test_fan_out_sums_every_use():
     x = ad.Tensor([1.5, -2.0])
     y = x * x + x * 3 + ad.exp(x) * x  # x used five times
