@@ -38,7 +38,7 @@ def test_tanh_derivatives_reach_the_targets_and_match_sympy():
     raw = simplified = ad.tanh
     for order in range(1, 9):
         raw = ad.grad(raw, simplify=False)
-        simplified = ad.grad(simplified)  # the default: simplify from the 2nd order on
+        simplified = ad.grad(simplified)  # the default: simplify from the 3rd order on
         want = float(sympy.diff(sympy.tanh(t), t, order).subs(t, x0).evalf(30))
         y = raw(ad.Tensor(x0))
         result = simplify(y)
@@ -52,6 +52,22 @@ def test_tanh_derivatives_reach_the_targets_and_match_sympy():
         if order == 8:  # reverse mode applied 8 times: 1,421 nodes, geometric growth
             assert result.before > 1000
             assert result.after <= 150 and nodes(nested) <= 150
+
+
+def test_nested_grad_simplifies_from_the_third_order_on_by_default():
+    """First and second derivatives are the graphs reverse mode builds; higher ones are
+    simplified (the rule in grad's docstring)."""
+    f = lambda t: ad.sin(t) * ad.exp(t)  # noqa: E731
+    raw = default = f
+    for order in range(1, 5):
+        raw = ad.grad(raw, simplify=False)
+        default = ad.grad(default)
+        x = ad.Tensor(0.5)
+        got, want = nodes(default(x)), nodes(raw(x))
+        if order <= 2:
+            assert got == want, order
+        else:
+            assert got < want, order
 
 
 def test_simplified_graph_differentiates_like_the_original():
