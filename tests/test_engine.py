@@ -90,6 +90,19 @@ def test_lazy_realization_computes_in_the_recursive_evaluators_order():
     assert len(set(map(id, computed))) == len(computed)  # each node once
 
 
+def test_broadcast_adjoint_is_one_sum_unless_a_length_one_axis_needs_a_reshape():
+    x = ad.Tensor(np.ones((4, 3)))
+    for shape, ops in [((3,), ["Summation"]), ((1, 3), ["Summation", "Reshape"])]:
+        b = ad.Tensor(np.arange(3.0).reshape(shape))
+        ad.sum((x + b) * x).backward()
+        chain, node = [], b.grad
+        while node.op is not None and type(node.op).__name__ in ("Summation", "Reshape"):
+            chain.insert(0, type(node.op).__name__)
+            node = node.inputs[0]
+        assert chain == ops and b.grad.shape == shape
+        np.testing.assert_array_equal(b.grad.numpy(), np.full(shape, 4.0))
+
+
 def test_fan_out_sums_every_use():
     x = ad.Tensor([1.5, -2.0])
     y = x * x + x * 3 + ad.exp(x) * x  # x used five times

@@ -161,7 +161,9 @@ def sum_to_shape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     axes = tuple(range(lead)) + tuple(
         lead + k for k, n in enumerate(shape) if n == 1 and big[lead + k] != 1
     )
-    return reshape(summation(a, axes), shape)
+    summed = summation(a, axes)
+    # Summing leading axes away gives the shape already; axes of length 1 need a reshape.
+    return summed if summed.shape == tuple(shape) else reshape(summed, shape)
 
 
 def transpose(a: Tensor, axes: tuple[int, int] | None = None) -> Tensor:
