@@ -511,6 +511,11 @@ def test_relu_adjoint_is_one_node_with_the_bits_of_the_composition():
     fused, composed = a.grad.numpy(), (g * ad.step(a)).numpy()
     np.testing.assert_array_equal(fused, composed)
     assert (np.signbit(fused) == np.signbit(composed)).all()
+    for lazy in (False, True):  # the boolean mask never promotes: the adjoint has g's dtype
+        with ad.lazy_mode(lazy):
+            out = ad.relu_backward(ad.Tensor(np.ones(3, np.float32)), ad.Tensor([-1.0, 0.0, 2.0]))
+            assert out.dtype == np.float32
+        assert out.numpy().dtype == np.float32
 
 
 def test_tanh_backward_simplifies_as_the_polynomial_it_is():

@@ -314,6 +314,9 @@ class ReLUBackward(ElementwiseOp):
             out_grad * 0.0 if a.requires_grad else no_adjoint(a),
         )
 
+    def infer_dtype(self, g_dtype, a_dtype):
+        return g_dtype  # the mask is boolean: the adjoint keeps g's dtype
+
 
 class Tanh(UnaryFloatOp):
     """tanh a. Its adjoint ``out_grad * (1 - y**2)`` uses the node y itself, as one
