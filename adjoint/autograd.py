@@ -34,6 +34,10 @@ from typing import Any
 
 import numpy as np
 
+#: ``np.ndarray``, read once per computed node on the hot paths (a module global
+#: costs one lookup, ``np.ndarray`` two).
+_ndarray = np.ndarray
+
 #: When true, ``make_from_op`` records nodes without computing them. needle's
 #: name; a plain assignment ``adjoint.autograd.LAZY_MODE = True`` works.
 LAZY_MODE = False
@@ -276,7 +280,7 @@ class Value:
         value.requires_grad = requires_grad
         if result is not None:
             # NumPy gives scalars for 0-d results; cached data is always an ndarray.
-            value.cached_data = result if type(result) is np.ndarray else np.asarray(result)
+            value.cached_data = result if type(result) is _ndarray else np.asarray(result)
             if requires_grad:
                 value.op = op
                 value.inputs = inputs
@@ -498,7 +502,7 @@ def _realize(root: Value) -> None:
         else:
             result = op.compute(*[x.cached_data for x in inputs])
         # NumPy gives scalars for 0-d results; cached data is always an ndarray.
-        node.cached_data = result if type(result) is np.ndarray else np.asarray(result)
+        node.cached_data = result if type(result) is _ndarray else np.asarray(result)
 
 
 def add_observer(observer: Any) -> None:
