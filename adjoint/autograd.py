@@ -295,6 +295,24 @@ class Value:
             for observer in _observers:
                 observer.created(value)
         if LAZY_MODE:
+            # _infer_meta's elementwise case, inlined: a float input's metadata
+            # shared when the other input (if any) has the same shape and dtype.
+            if op.keeps_float_meta and inputs:
+                meta = inputs[0]._meta
+                if type(meta) is _FloatMeta:
+                    n = len(inputs)
+                    if n == 1:
+                        value._meta = meta
+                        return value
+                    if n == 2:
+                        other = inputs[1]
+                        if other._meta is meta:
+                            value._meta = meta
+                            return value
+                        data = other.cached_data
+                        if data is not None and data.dtype is meta[1] and data.shape == meta[0]:
+                            value._meta = meta
+                            return value
             value._meta = _infer_meta(op, inputs)
             return value
         _realize(value)  # observers, or an input recorded lazily: realize what it needs
@@ -356,28 +374,9 @@ def _infer_meta(op: Op, inputs: tuple[Value, ...]) -> tuple[tuple | None, np.dty
     ops), that input's metadata tuple itself is returned: lazy nodes then cost
     no extra object each for CPython's cyclic GC to traverse.
     """
-    # Lazy mode pays this on every node: the elementwise case first, without
-    # calling the rules; then one and two inputs spelled out, without star-calls.
+    # Lazy mode pays this on every node whose metadata make_from_op could not
+    # share (its elementwise case): one and two inputs spelled out, no star-calls.
     n = len(inputs)
-    if op.keeps_float_meta and (n == 1 or n == 2):
-        # The common case without calling the rules: an elementwise op on a lazy
-        # float input whose partner (if any) has its shape and dtype (140 ns less).
-        x = inputs[0]
-        meta = x._meta if x.cached_data is None else None
-        if (
-            meta is not None
-            and meta[0] is not None
-            and meta[1] is not None
-            and meta[1].kind == "f"
-        ):
-            if n == 1:
-                return meta
-            y = inputs[1]
-            if y._meta is meta:
-                return meta
-            data = y.cached_data
-            if data is not None and data.dtype is meta[1] and data.shape == meta[0]:
-                return meta
     if n == 1:
         shape, dtype, meta = _meta_of(inputs[0])
         try:
@@ -387,7 +386,7 @@ def _infer_meta(op: Op, inputs: tuple[Value, ...]) -> tuple[tuple | None, np.dty
         out_shape = op.infer_shape(shape)
         if meta is not None and out_dtype is dtype and out_shape == shape:
             return meta
-        return out_shape, out_dtype
+        return _new_meta(out_shape, out_dtype)
     if n == 2:
         shape_a, dtype_a, meta_a = _meta_of(inputs[0])
         shape_b, dtype_b, meta_b = _meta_of(inputs[1])
@@ -400,13 +399,27 @@ def _infer_meta(op: Op, inputs: tuple[Value, ...]) -> tuple[tuple | None, np.dty
             return meta_a
         if meta_b is not None and out_dtype is dtype_b and out_shape == shape_b:
             return meta_b
-        return out_shape, out_dtype
+        return _new_meta(out_shape, out_dtype)
     pairs = [_shape_dtype(x) for x in inputs]
     try:
         dtype = op.infer_dtype(*[pair[1] for pair in pairs])
     except (TypeError, ValueError):
         dtype = None
-    return op.infer_shape(*[pair[0] for pair in pairs]), dtype
+    return _new_meta(op.infer_shape(*[pair[0] for pair in pairs]), dtype)
+
+
+class _FloatMeta(tuple):
+    """A complete ``(shape, dtype)`` of a floating dtype: the metadata that elementwise
+    nodes share (see :attr:`Op.keeps_float_meta`), recognized by its type alone."""
+
+    __slots__ = ()
+
+
+def _new_meta(shape: tuple | None, dtype: np.dtype | None) -> tuple:
+    """Inferred metadata, as a :class:`_FloatMeta` when complete and floating."""
+    if shape is not None and dtype is not None and dtype.kind == "f":
+        return _FloatMeta((shape, dtype))
+    return shape, dtype
 
 
 def _compute(node: Value) -> np.ndarray:

@@ -57,6 +57,25 @@ def test_topo_sort_matches_recursive_dfs_on_a_random_dag():
     assert ad.find_topo_sort(roots) == recursive(roots)
 
 
+def test_lazy_elementwise_chains_share_one_metadata_tuple():
+    """No extra object per lazy elementwise node (fewer for the cyclic GC): the nodes of an
+    elementwise chain share the first one's (shape, dtype) tuple; other ops make their own."""
+    with ad.lazy_mode():
+        x = ad.Tensor(np.ones((2, 3), np.float32))
+        c = ad.Tensor(np.full((2, 3), 2.0, np.float32), requires_grad=False)
+        h = x * c
+        chain = [h, ad.tanh(h), ad.tanh(h) * 3.0 + 1.0, ad.relu(h) * h]
+        ad.sum(chain[-1] + chain[-2]).backward()
+        total = ad.sum(h)
+    assert all(node._meta is h._meta for node in chain)
+    assert h._meta == ((2, 3), np.float32) and total._meta == ((), np.float32)
+    lazy = [n for n in ad.find_topo_sort([x.grad, *chain]) if n._meta is not None]
+    # 17 lazy nodes, 3 tuples: the forward chain's, and the adjoint chain's (which starts
+    # at the sum's Reshape and BroadcastTo)
+    assert len(lazy) == 17 and len({id(n._meta) for n in lazy}) == 3
+    assert x.grad.numpy().shape == (2, 3)
+
+
 def test_lazy_realization_computes_in_the_recursive_evaluators_order():
     """Inputs first, left before right, each node once, realized nodes not entered."""
     rng = np.random.default_rng(1)
