@@ -306,7 +306,12 @@ class Value:
                         return value
                     if n == 2:
                         other = inputs[1]
-                        if other._meta is meta:
+                        other_meta = other._meta
+                        if other_meta is meta or (
+                            type(other_meta) is _FloatMeta
+                            and other_meta[1] is meta[1]
+                            and other_meta[0] == meta[0]
+                        ):
                             value._meta = meta
                             return value
                         data = other.cached_data
