@@ -350,17 +350,6 @@ class Value:
         return self.realize_cached_data().dtype
 
 
-def _shape_dtype(x: Value) -> tuple[Any, Any]:
-    """A node's (shape, dtype), from its data or its inferred metadata; no property calls."""
-    data = x.cached_data
-    if data is not None:
-        return data.shape, data.dtype
-    meta = x._meta
-    if meta is not None and meta[0] is not None and meta[1] is not None:
-        return meta
-    return x.shape, x.dtype
-
-
 def _meta_of(x: Value) -> tuple[Any, Any, tuple | None]:
     """A node's shape and dtype, and its metadata tuple when it has a complete one to share."""
     data = x.cached_data
@@ -405,12 +394,12 @@ def _infer_meta(op: Op, inputs: tuple[Value, ...]) -> tuple[tuple | None, np.dty
         if meta_b is not None and out_dtype is dtype_b and out_shape == shape_b:
             return meta_b
         return _new_meta(out_shape, out_dtype)
-    pairs = [_shape_dtype(x) for x in inputs]
+    metas = [_meta_of(x) for x in inputs]
     try:
-        dtype = op.infer_dtype(*[pair[1] for pair in pairs])
+        dtype = op.infer_dtype(*[m[1] for m in metas])
     except (TypeError, ValueError):
         dtype = None
-    return _new_meta(op.infer_shape(*[pair[0] for pair in pairs]), dtype)
+    return _new_meta(op.infer_shape(*[m[0] for m in metas]), dtype)
 
 
 class _FloatMeta(tuple):

@@ -392,7 +392,7 @@ class _Builder:
         if self.use_polys and old.dtype.kind == "f" and kind in self.poly_kinds:
             poly = self.poly(old, inputs)
             if poly is not None and all(x.dtype == old.dtype for x in inputs):
-                if absorbed and any(poly):
+                if absorbed and any(poly):  # a monomial, not a constant alone
                     pending = _Pending(poly, old, self)
                     self.polys[id(pending)] = poly
                     self.pending.append(pending)
