@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import adjoint as ad
+from adjoint import autograd
 
 
 @pytest.fixture
@@ -109,6 +110,54 @@ def test_the_one_cycle_is_a_leaf_and_the_grad_that_depends_on_it(no_gc):
         assert (leaf() is not None) == (create_graph and not clear), (create_graph, clear)
         gc.collect()  # the cycle is garbage: the collector frees it
         assert leaf() is None
+
+
+class _GCProbe(ad.ops.ElementwiseOp):
+    """Identity whose gradient rule records whether the cyclic GC is on, and may run a
+    nested backward pass or raise."""
+
+    def __init__(self, seen, nested=False, fail=False):
+        self.seen, self.nested, self.fail = seen, nested, fail
+
+    def compute(self, a):
+        return a * 1.0
+
+    def gradient(self, out_grad, node):
+        self.seen.append(gc.isenabled())
+        if self.nested:
+            with ad.enable_grad():  # backward(create_graph=False) runs rules in no_grad
+                z = ad.Tensor([3.0])
+                _GCProbe(self.seen)(z).sum().backward()
+            self.seen.append(gc.isenabled())
+        if self.fail:
+            raise RuntimeError("rule failed")
+        return (out_grad * 1.0,)
+
+
+@pytest.mark.parametrize("create_graph", [True, False])
+def test_backward_pauses_the_cyclic_gc_and_restores_it(create_graph):
+    seen = []
+    x = ad.Tensor([1.0, 2.0])
+    _GCProbe(seen, nested=True)(x).sum().backward(create_graph=create_graph)
+    assert seen == [False, False, False]  # the outer rule, the nested walk's rule, after it
+    assert gc.isenabled()
+    gc.disable()  # a collector the user switched off stays off
+    try:
+        _GCProbe(seen)(x).sum().backward()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_gc_pause_ends_when_a_rule_raises_and_can_be_switched_off(monkeypatch):
+    seen = []
+    x = ad.Tensor([1.0])
+    with pytest.raises(RuntimeError, match="rule failed"):
+        autograd.gradients(_GCProbe(seen, fail=True)(x).sum(), [x])
+    assert seen == [False] and gc.isenabled() and autograd._gc_pauses == 0
+    monkeypatch.setattr(autograd, "PAUSE_GC", False)
+    _GCProbe(seen)(x).sum().backward()
+    assert seen == [False, True]
 
 
 @pytest.mark.parametrize("create_graph", [True, False])

@@ -231,3 +231,38 @@ def test_backward_in_one_thread_does_not_tag_another_threads_nodes():
     run_threads(differentiating, building)
     assert orders == {"grad": 1, "forward": 0}
     assert autograd.derivative_order(ad.Tensor([1.0]) * ad.Tensor([2.0])) == 0
+
+
+def test_concurrent_backward_passes_share_one_gc_pause():
+    """The collector stays paused until the last of two overlapping walks ends, then is on."""
+    import gc
+
+    both_inside = threading.Barrier(2)
+    first_done = threading.Event()
+    seen = {}
+
+    class Rendezvous(ad.ops.ElementwiseOp):
+        def __init__(self, name):
+            self.label = name
+
+        def compute(self, a):
+            return a * 1.0
+
+        def gradient(self, out_grad, node):
+            both_inside.wait()
+            if self.label == "second":
+                first_done.wait(timeout=30)
+            seen[self.label] = gc.isenabled()
+            return (out_grad * 1.0,)
+
+    def walk(name):
+        def run():
+            Rendezvous(name)(ad.Tensor([1.0, 2.0])).sum().backward()
+            if name == "first":
+                first_done.set()
+
+        return run
+
+    run_threads(walk("first"), walk("second"))
+    assert seen == {"first": False, "second": False}
+    assert gc.isenabled() and autograd._gc_pauses == 0
