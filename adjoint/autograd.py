@@ -80,26 +80,37 @@ _gc_lock = threading.Lock()
 _gc_was_enabled = False
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Disable the cyclic GC for the block (see :data:`PAUSE_GC`); nested and concurrent
-    blocks share one pause, and the collector is re-enabled only if it was enabled."""
-    global _gc_pauses, _gc_was_enabled
-    if not PAUSE_GC:
-        yield
-        return
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
+class _GCPause:
+    """``with _gc_paused:`` disables the cyclic GC for the block (see :data:`PAUSE_GC`).
+
+    Nested and concurrent blocks share one pause; the collector is re-enabled
+    when the last one ends, and only if it was enabled when the first began.
+    (A class, not a generator: entering costs a fraction of a microsecond.)
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _gc_pauses, _gc_was_enabled
         with _gc_lock:
+            if _gc_pauses == 0:
+                if not PAUSE_GC:
+                    return
+                _gc_was_enabled = gc.isenabled()
+                gc.disable()
+            _gc_pauses += 1
+
+    def __exit__(self, *exc_info: Any) -> None:
+        global _gc_pauses
+        with _gc_lock:
+            if _gc_pauses == 0:  # PAUSE_GC was off when the block began
+                return
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+_gc_paused = _GCPause()
 
 
 #: How many ``no_grad`` blocks are open, in all threads. While none is, grad is
@@ -1117,7 +1128,7 @@ def compute_gradient_of_variables(
         with no_grad():
             compute_gradient_of_variables(output_tensor, out_grad.detach())
         return
-    with _gc_paused():
+    with _gc_paused:
         adjoints = _backward(output_tensor, out_grad, None)
     for node, adjoint in adjoints.items():
         node.grad = adjoint
@@ -1138,7 +1149,7 @@ def gradients(output: Value, wrt: Iterable[Value], out_grad: Value | None = None
     wrt = list(wrt)
     if out_grad is None:
         out_grad = ones(*output.shape, dtype=output.dtype, requires_grad=False)
-    with _gc_paused():
+    with _gc_paused:
         adjoints = _backward(output, out_grad, wrt)
     result = []
     for x in wrt:

@@ -124,6 +124,11 @@ class _Unhashable(Exception):
 
 def _freeze(value: Any) -> Any:
     """A hashable stand-in for an op attribute, equal exactly when the attributes are."""
+    kind = type(value)
+    if kind is float or kind is int:  # scalar ops' attribute: the common case first
+        if value == 0 and kind is float:  # 0.0 == -0.0, but x * -0.0 is not x * 0.0
+            return ("float", value, math.copysign(1.0, value))
+        return (kind.__name__, value)
     if value is None or value is Ellipsis or isinstance(value, (str, bool)):
         return value
     if isinstance(value, numbers.Number):
@@ -142,8 +147,11 @@ def _freeze(value: Any) -> Any:
 
 
 def _op_key(op: Any) -> Any:
+    attributes = vars(op)
+    if not attributes:
+        return (type(op), ())
     try:
-        return (type(op), tuple((k, _freeze(v)) for k, v in sorted(vars(op).items())))
+        return (type(op), tuple((k, _freeze(v)) for k, v in sorted(attributes.items())))
     except _Unhashable:
         return (type(op), id(op))
 
@@ -160,7 +168,12 @@ def _uniform(node: Value) -> float | None:
     if node.requires_grad or node.op is not None or node.cached_data is None:
         return None
     data = node.cached_data
-    if data.size == 0 or data.dtype.kind != "f":
+    if data.dtype.kind != "f":
+        return None
+    if data.size == 1:
+        first = float(data.item())
+        return first if math.isfinite(first) else None
+    if data.size == 0:
         return None
     first = data.flat[0]
     if not np.isfinite(first) or not np.all(data == first):
@@ -174,7 +187,14 @@ class Simplified:
 
     outputs: tuple[Tensor, ...]
     before: int
-    after: int
+    _after: int | None = field(default=None, repr=False)
+
+    @property
+    def after(self) -> int:
+        """The number of nodes of the new graph (counted when first asked for)."""
+        if self._after is None:
+            self._after = len(find_topo_sort(self.outputs))
+        return self._after
 
     @property
     def output(self) -> Tensor:
@@ -189,10 +209,17 @@ class Simplified:
         return f"Simplified({len(self.outputs)} output(s): {self.before} -> {self.after} nodes)"
 
 
-class _Builder:
-    """The rebuilt graph: a table of nodes by key (hash-consing) and the rewrites."""
+_OPS: tuple[dict[str, type], tuple[type, ...]] | None = None
 
-    def __init__(self, use_polys: bool = True) -> None:
+#: The ops the rewrites make, with their keys, by (name, frozen scalar).
+_NEW_OPS: dict[Any, tuple[Any, Any]] = {}
+
+
+def _op_classes() -> tuple[dict[str, type], tuple[type, ...]]:
+    """The op classes the rewrites name, and those that polynomials read (imported once:
+    ``adjoint.ops`` imports this package's engine, so not at module level)."""
+    global _OPS
+    if _OPS is None:
         from adjoint.ops import (
             AddScalar,
             BroadcastTo,
@@ -210,7 +237,7 @@ class _Builder:
             Transpose,
         )
 
-        self.ops = {
+        ops = {
             "add_scalar": AddScalar,
             "broadcast": BroadcastTo,
             "div_scalar": DivScalar,
@@ -226,13 +253,22 @@ class _Builder:
             "tanh_backward": TanhBackward,
             "transpose": Transpose,
         }
-        self.poly_kinds = tuple(
-            self.ops[k]
+        poly_kinds = tuple(
+            ops[k]
             for k in (
                 "add_scalar", "mul_scalar", "div_scalar", "negate", "add", "mul", "pow",
                 "tanh_backward",
             )
         )  # fmt: skip
+        _OPS = (ops, poly_kinds)
+    return _OPS
+
+
+class _Builder:
+    """The rebuilt graph: a table of nodes by key (hash-consing) and the rewrites."""
+
+    def __init__(self, use_polys: bool = True) -> None:
+        self.ops, self.poly_kinds = _op_classes()
         self.use_polys = use_polys
         self.pending: list[_Pending] = []  # keeps every id in ``polys`` alive and unique
         self.polys: dict[int, dict] = {}
@@ -256,13 +292,15 @@ class _Builder:
             found = self.table[key] = self._ranked(node)
         return found
 
-    def make(self, op: Any, inputs: tuple[Value, ...], like: Value) -> Value:
+    def make(self, op: Any, inputs: tuple[Value, ...], like: Value, op_key: Any = None) -> Value:
         """The node ``op(*inputs)``: found in the table, or ``like`` reused, or built."""
-        key = (_op_key(op), tuple(id(x) for x in inputs))
+        if op_key is None:
+            op_key = _op_key(op)
+        key = (op_key, tuple(map(id, inputs)))
         found = self.table.get(key)
         if found is not None:
             return found
-        if like.op is not None and _op_key(like.op) == key[0] and like.inputs == inputs:
+        if like.inputs == inputs and like.op is not None and _op_key(like.op) == op_key:
             node = like
         else:
             node = self._build(op, inputs, like)
@@ -271,15 +309,38 @@ class _Builder:
         self.table[key] = node
         return self._ranked(node)
 
+    def make_new(
+        self, name: str, inputs: tuple[Value, ...], like: Value, scalar: Any = None
+    ) -> Value:
+        """:meth:`make` with a new op ``self.ops[name]`` (of ``scalar``, for scalar ops).
+
+        Ops hold no state, so rebuilt nodes share them, as the nodes a backward
+        pass makes share one ``EWiseMul``: each op and its key is made once (in
+        a bounded table), which saves most of the key computations.
+        """
+        cache_key = (name, _freeze(scalar))
+        found = _NEW_OPS.get(cache_key)
+        if found is None:
+            if len(_NEW_OPS) >= MAX_CONSTANT_SIZE:
+                _NEW_OPS.clear()
+            op = self.ops[name]() if scalar is None else self.ops[name](scalar)
+            found = _NEW_OPS[cache_key] = (op, _op_key(op))
+        return self.make(found[0], inputs, like, found[1])
+
     def _build(self, op: Any, inputs: tuple[Value, ...], like: Value) -> Value:
         node = Tensor.__new__(Tensor)
-        requires_grad = any(x.requires_grad for x in inputs)
+        requires_grad, computable, arrays = False, True, []
+        for x in inputs:
+            data = x.cached_data
+            if data is None:
+                computable = False
+            if x.requires_grad:
+                requires_grad = True
+            arrays.append(data)
         node._init(op, inputs, requires_grad=requires_grad)
         node._tag = like._tag
-        if all(x.cached_data is not None for x in inputs) and (
-            not autograd.LAZY_MODE or not requires_grad
-        ):
-            data = op.compute(*[x.cached_data for x in inputs])
+        if computable and (not autograd.LAZY_MODE or not requires_grad):
+            data = op.compute(*arrays)
             node.cached_data = data if type(data) is np.ndarray else np.asarray(data)
         else:
             node._meta = (like.shape, like.dtype)
@@ -300,8 +361,8 @@ class _Builder:
         if factor == 1:
             return base
         if factor == -1:
-            return self.make(self.ops["negate"](), (base,), like)
-        return self.make(self.ops["mul_scalar"](factor), (base,), like)
+            return self.make_new("negate", (base,), like)
+        return self.make_new("mul_scalar", (base,), like, factor)
 
     def split_scale(self, node: Value) -> tuple[Value, float]:
         """``node`` as ``factor * base`` when it is a scalar multiple, else ``(node, 1)``."""
@@ -325,8 +386,11 @@ class _Builder:
             return found
         k = _uniform(node)
         if k is not None:
-            return {(): k} if k != 0 else {}
-        return {((self.rank[id(node)], 1),): 1.0}
+            found = {(): k} if k != 0 else {}
+        else:
+            found = {((self.rank[id(node)], 1),): 1.0}
+        self.polys[id(node)] = found  # ``node`` is ranked: kept alive, its id unique
+        return found
 
     def poly(self, old: Value, inputs: tuple[Value, ...]) -> dict | None:
         """The polynomial ``old`` computes from its inputs' polynomials, or None."""
@@ -358,7 +422,6 @@ class _Builder:
 
     def from_poly(self, poly: dict, old: Value) -> Value | None:
         """Build ``poly`` as a sum of scaled monomials in canonical order (hash-consed)."""
-        ops = self.ops
         shift = poly.get((), 0.0)
         monomials = sorted(m for m in poly if m)
         if not monomials:
@@ -368,12 +431,12 @@ class _Builder:
             term = None
             for rank, exponent in monomial:
                 atom = self.keep[rank]
-                factor = atom if exponent == 1 else self.make(ops["pow"](exponent), (atom,), old)
-                term = factor if term is None else self.make(ops["mul"](), (term, factor), old)
+                factor = atom if exponent == 1 else self.make_new("pow", (atom,), old, exponent)
+                term = factor if term is None else self.make_new("mul", (term, factor), old)
             term = self.scaled(term, poly[monomial], old)
-            total = term if total is None else self.make(ops["add"](), (total, term), old)
+            total = term if total is None else self.make_new("add", (total, term), old)
         if shift != 0:
-            total = self.make(ops["add_scalar"](shift), (total,), old)
+            total = self.make_new("add_scalar", (total,), old, shift)
         self.polys[id(total)] = poly
         return total
 
@@ -389,9 +452,10 @@ class _Builder:
         kind = type(op)
         if not any(x.requires_grad for x in inputs):
             return self.leaf(self._build(op, self.built(inputs), old))
-        if self.use_polys and old.dtype.kind == "f" and kind in self.poly_kinds:
+        dtype = old.dtype
+        if self.use_polys and dtype.kind == "f" and kind in self.poly_kinds:
             poly = self.poly(old, inputs)
-            if poly is not None and all(x.dtype == old.dtype for x in inputs):
+            if poly is not None and all(x.dtype == dtype for x in inputs):
                 if absorbed and any(poly):  # a monomial, not a constant alone
                     pending = _Pending(poly, old, self)
                     self.polys[id(pending)] = poly
@@ -410,7 +474,7 @@ class _Builder:
                 shift, x = shift + x.op.scalar, x.inputs[0]
             if shift == 0 and _same_meta(old, x):
                 return x
-            return self.make(ops["add_scalar"](shift), (x,), old)
+            return self.make_new("add_scalar", (x,), old, shift)
 
         if kind in (ops["mul_scalar"], ops["negate"]) or (
             kind is ops["div_scalar"] and op.scalar in (1, -1)
@@ -454,7 +518,7 @@ class _Builder:
             a, b = inputs
             k = _uniform(b)
             if k is not None and _same_meta(old, a) and k != 0:
-                return self.make(ops["div_scalar"](k), (a,), old)
+                return self.make_new("div_scalar", (a,), old, k)
 
         return self.make(op, inputs, old)
 
@@ -466,11 +530,11 @@ class _Builder:
             k = _uniform(c)
             if k is not None and _same_meta(old, x):
                 if is_add:
-                    return x if k == 0 else self.make(ops["add_scalar"](k), (x,), old)
+                    return x if k == 0 else self.make_new("add_scalar", (x,), old, k)
                 base, inner = self.split_scale(x)
                 if _same_meta(old, base):
                     return self.scaled(base, k * inner, old)
-                return self.make(ops["mul_scalar"](k), (x,), old)
+                return self.make_new("mul_scalar", (x,), old, k)
         if is_add:
             combined = self.linear_combination(old, a, b)
             if combined is not None:
@@ -531,20 +595,19 @@ class _Builder:
         total = None
         for _, term, c in parts:
             scaled = self.scaled(term, c, old)
-            total = scaled if total is None else self.make(ops["add"](), (total, scaled), old)
+            total = scaled if total is None else self.make_new("add", (total, scaled), old)
         if shift != 0:
-            total = self.make(ops["add_scalar"](shift), (total,), old)
+            total = self.make_new("add_scalar", (total,), old, shift)
         return total
 
     def _product(self, old: Value, a: Value, b: Value) -> Value:
-        ops = self.ops
         base_a, pa = self.power(a)
         base_b, pb = self.power(b)
         if base_a is base_b and _same_meta(old, base_a):
-            return self.make(ops["pow"](pa + pb), (base_a,), old)
+            return self.make_new("pow", (base_a,), old, pa + pb)
         if self.rank[id(b)] < self.rank[id(a)]:
             a, b = b, a
-        return self.make(ops["mul"](), (a, b), old)
+        return self.make_new("mul", (a, b), old)
 
 
 class _Pending:
@@ -556,9 +619,9 @@ class _Pending:
     def __init__(self, poly: dict, old: Value, builder: _Builder) -> None:
         self.poly, self.old, self.builder, self.node = poly, old, builder, None
         self.dtype = old.dtype
-        self.requires_grad = any(
-            builder.keep[rank].requires_grad for monomial in poly for rank, _ in monomial
-        )
+        # Made only from inputs of which one requires grad; its polynomial keeps
+        # every atom of theirs (cancelled terms stay, with coefficient 0).
+        self.requires_grad = True
 
     def build(self) -> Value:
         if self.node is None:
@@ -589,15 +652,28 @@ def _pmul(p: dict | None, q: dict | None) -> dict | None:
     if p is None or q is None or len(p) * len(q) > 4 * MAX_TERMS:
         return None
     result: dict = {}
+    get = result.get
     for mp, cp in p.items():
         for mq, cq in q.items():
-            exponents = dict(mp)
-            for rank, e in mq:
-                exponents[rank] = exponents.get(rank, 0) + e
-            if sum(exponents.values()) > MAX_DEGREE:
-                return None
-            m = tuple(sorted(exponents.items()))
-            result[m] = result.get(m, 0.0) + cp * cq
+            # Every monomial held has degree <= MAX_DEGREE, so a product with a
+            # constant (the empty monomial) needs no check.
+            if not mp:
+                m = mq
+            elif not mq:
+                m = mp
+            elif len(mp) == 1 and len(mq) == 1:  # one atom each: the common case
+                (rp, ep), (rq, eq) = mp[0], mq[0]
+                if ep + eq > MAX_DEGREE:
+                    return None
+                m = ((rp, ep + eq),) if rp == rq else (mp[0], mq[0]) if rp < rq else (mq[0], mp[0])
+            else:
+                exponents = dict(mp)
+                for rank, e in mq:
+                    exponents[rank] = exponents.get(rank, 0) + e
+                if sum(exponents.values()) > MAX_DEGREE:
+                    return None
+                m = tuple(sorted(exponents.items()))
+            result[m] = get(m, 0.0) + cp * cq
     return _trim(result)
 
 
@@ -656,17 +732,22 @@ def simplify(
     from adjoint.functional import active_variables
 
     kept = {id(node) for node in [*keep, *active_variables()]}
-    for use_polys in (True, False) if polynomials else (False,):
-        new_outputs = _rebuild(topo, outputs, use_polys, kept)
-        after = len(find_topo_sort(new_outputs))
-        if after <= before:
-            return Simplified(new_outputs, before, after)
+    with autograd._gc_paused:  # many new objects, no reference cycles (see PAUSE_GC)
+        for use_polys in (True, False) if polynomials else (False,):
+            new_outputs, made = _rebuild(topo, outputs, use_polys, kept)
+            if made <= before:  # the new graph's nodes are among those made: no count needed
+                return Simplified(new_outputs, before)
+            after = len(find_topo_sort(new_outputs))
+            if after <= before:
+                return Simplified(new_outputs, before, after)
     return Simplified(tuple(outputs), before, before)
 
 
 def _rebuild(
     topo: list[Value], outputs: Sequence[Value], use_polys: bool, kept: set[int]
-) -> tuple[Value, ...]:
+) -> tuple[tuple[Value, ...], int]:
+    """The simplified outputs, and how many nodes the pass made or kept (at least as
+    many as the new graph has)."""
     builder = _Builder(use_polys)
     # Nodes that only polynomial consumers read need not be built as nodes: their
     # consumers' normal forms absorb them (about a third of the nodes a nested
@@ -690,7 +771,8 @@ def _rebuild(
             inputs = tuple(mapped[id(x)] for x in old.inputs)
             absorbed = needed is not None and id(old) not in needed
             mapped[id(old)] = builder.rewrite(old, inputs, absorbed)
-    return tuple(builder.built(tuple(mapped[id(out)] for out in outputs)))
+    new_outputs = tuple(builder.built(tuple(mapped[id(out)] for out in outputs)))
+    return new_outputs, len(builder.rank)  # every node of the new graph is ranked
 
 
 # ------------------------------------------------------------------- census

@@ -294,8 +294,11 @@ def test_elementwise_op_classes_called_directly_need_equal_shapes(mode):
     a_data, b_data = np.array([1.0, 2.0, 3.0]), np.ones((2, 3))
     a, b = ad.Tensor(a_data), ad.Tensor(b_data)
     for op in (ad.ops.EWiseAdd(), ad.ops.EWiseMul(), ad.ops.Maximum(), ad.ops.TanhBackward()):
-        with pytest.raises(ValueError, match=rf"{op.name}: inputs of shapes \(3,\), \(2, 3\) "
-                           r"differ; the op needs equal shapes \(call the function"):
+        with pytest.raises(
+            ValueError,
+            match=rf"{op.name}: inputs of shapes \(3,\), \(2, 3\) "
+            r"differ; the op needs equal shapes \(call the function",
+        ):
             op(a, b)
     np.testing.assert_array_equal(a.numpy(), a_data)
     assert (ad.ops.EWiseMul()(b, b).numpy() == 1.0).all() and (a * b).shape == (2, 3)
