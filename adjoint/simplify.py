@@ -414,8 +414,13 @@ class _Builder:
             return _pmul(self.poly_of(inputs[0]), _padd({(): 1.0}, _pscale(_pmul(y, y), -1.0)))
         if kind is ops["pow"] and _integer(op.scalar) and 1 <= op.scalar <= MAX_DEGREE:
             base = self.poly_of(inputs[0])
+            power = int(op.scalar)
+            if len(base) == 1:  # a monomial (an atom, most often): exponents multiply
+                ((monomial, c),) = base.items()
+                if c in (1.0, -1.0) and sum(e for _, e in monomial) * power <= MAX_DEGREE:
+                    return {tuple((r, e * power) for r, e in monomial): c**power}
             result: dict | None = {(): 1.0}
-            for _ in range(int(op.scalar)):
+            for _ in range(power):
                 result = _pmul(result, base) if result is not None else None
             return result
         return None
@@ -678,6 +683,9 @@ def _pmul(p: dict | None, q: dict | None) -> dict | None:
 
 
 def _real(value: Any) -> bool:
+    kind = type(value)
+    if kind is float or kind is int:  # scalar ops hold these (the ABC check is slow)
+        return kind is int or math.isfinite(value)
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
