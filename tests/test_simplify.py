@@ -402,3 +402,30 @@ def test_hash_consing_tells_attributes_apart():
     a, b = ad.sin(x) * 2, ad.sin(x) * 3
     s = simplify(a, b)
     assert s.outputs[0] is not s.outputs[1] and s.after == 4
+
+
+def test_polynomial_normal_form_stops_at_its_degree_and_term_bounds():
+    """MAX_DEGREE and MAX_TERMS bound the normal form; beyond, a node keeps its structure."""
+    import sys
+
+    module = sys.modules["adjoint.simplify"]
+    x = ad.Tensor(1.1, name="x")
+
+    def powers(out):
+        return sorted(
+            n.op.scalar for n in ad.find_topo_sort([out]) if type(n.op) is ad.ops.PowerScalar
+        )
+
+    at_bound = simplify((x**4) ** (module.MAX_DEGREE // 4)).output
+    assert powers(at_bound) == [module.MAX_DEGREE]  # a power of an atom: exponents multiply
+    beyond = (x**5) ** 5
+    assert module.MAX_DEGREE < 25
+    s = simplify(beyond)
+    assert powers(s.output) == [5, 5] and s.after == 3
+    np.testing.assert_allclose(float(s.output), 1.1**25, rtol=1e-14)
+    negated = simplify((-x) ** 3).output  # (-1)**3 x**3, exactly
+    assert float(negated) == float((-x) ** 3)
+    # (1 + x)**20 has 21 terms when expanded: more than MAX_TERMS, so it stays a power
+    wide = simplify((x + 1.0) ** 20)
+    assert module.MAX_TERMS < 21 and powers(wide.output) == [20]
+    np.testing.assert_allclose(float(wide.output), 2.1**20, rtol=1e-13)
