@@ -429,3 +429,12 @@ def test_polynomial_normal_form_stops_at_its_degree_and_term_bounds():
     wide = simplify((x + 1.0) ** 20)
     assert module.MAX_TERMS < 21 and powers(wide.output) == [20]
     np.testing.assert_allclose(float(wide.output), 2.1**20, rtol=1e-13)
+
+
+def test_scaling_by_zero_and_by_minus_zero_stay_apart():
+    """0.0 == -0.0, but x * -0.0 has the opposite sign bits: the two must not hash alike."""
+    x = ad.Tensor([1.0, 2.0], name="x")
+    s = simplify(x * 0.0, x * -0.0)
+    plus, minus = (out.numpy() for out in s.outputs)
+    assert not np.signbit(plus).any() and np.signbit(minus).all()
+    assert s.outputs[0] is not s.outputs[1]
