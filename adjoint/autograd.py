@@ -1185,8 +1185,13 @@ def _backward(output: Value, out_grad: Value, wrt: list[Value] | None) -> dict[V
         topo = _topo_sort([output], grad_only=True, stop=targets)
         relevant = set()
         for node in topo:
-            if node in targets or any(x in relevant for x in node.inputs):
+            if node in targets:
                 relevant.add(node)
+                continue
+            for x in node.inputs:
+                if x in relevant:
+                    relevant.add(node)
+                    break
         if output not in relevant:
             return {}
     order = 0
