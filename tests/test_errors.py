@@ -302,3 +302,15 @@ def test_elementwise_op_classes_called_directly_need_equal_shapes(mode):
             op(a, b)
     np.testing.assert_array_equal(a.numpy(), a_data)
     assert (ad.ops.EWiseMul()(b, b).numpy() == 1.0).all() and (a * b).shape == (2, 3)
+
+
+def test_matmul_op_class_called_directly_needs_matrices(mode):
+    """ad.matmul handles 1-D operands; the op class, whose rule transposes, says so."""
+    v, m = ad.Tensor([1.0, 2.0]), ad.Tensor(np.ones((2, 3)))
+    with pytest.raises(
+        ValueError,
+        match=r"MatMul: operands of shapes \(2,\) and \(2, 3\); the op needs at least 2 "
+        r"dimensions each \(call ad.matmul",
+    ):
+        ad.ops.MatMul()(v, m)
+    assert (v @ m).shape == (3,) and ad.ops.MatMul()(ad.reshape(v, (1, 2)), m).shape == (1, 3)

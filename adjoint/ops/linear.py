@@ -93,7 +93,7 @@ class Reshape(TensorOp):
         return np.reshape(a, self.shape)
 
     def gradient(self, out_grad, node):
-        return (reshape(out_grad, node.inputs[0].shape),)
+        return (_reshape(out_grad, node.inputs[0].shape),)
 
     def infer_shape(self, shape):
         return self.shape
@@ -123,12 +123,12 @@ class Summation(TensorOp):
         self.keepdims = keepdims
 
     def compute(self, a):
-        return np.sum(a, axis=self.axes, keepdims=self.keepdims)
+        return a.sum(axis=self.axes, keepdims=self.keepdims)
 
     def gradient(self, out_grad, node):
         in_shape = node.inputs[0].shape
         kept = _kept_shape(in_shape, self.axes)
-        return (broadcast_to(reshape(out_grad, kept), in_shape),)
+        return (_broadcast_to(_reshape(out_grad, kept), in_shape),)
 
     def infer_shape(self, shape):
         kept = _kept_shape(shape, self.axes)
@@ -147,6 +147,18 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[i
 
 # ------------------------------------------------------------------ functions
 
+_make = Tensor.make_from_op
+
+
+def _reshape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``reshape`` without its checks, for gradient rules (their shapes are valid)."""
+    return _make(Reshape(shape), (a,))
+
+
+def _broadcast_to(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``broadcast_to`` without its checks, for gradient rules (their shapes are valid)."""
+    return _make(BroadcastTo(shape), (a,))
+
 
 def sum_to_shape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum ``a`` over the axes that broadcasting ``shape`` to ``a.shape`` created.
@@ -161,9 +173,9 @@ def sum_to_shape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     axes = tuple(range(lead)) + tuple(
         lead + k for k, n in enumerate(shape) if n == 1 and big[lead + k] != 1
     )
-    summed = summation(a, axes)
+    summed = _make(Summation(axes), (a,))
     # Summing leading axes away gives the shape already; axes of length 1 need a reshape.
-    return summed if summed.shape == tuple(shape) else reshape(summed, shape)
+    return summed if summed.shape == tuple(shape) else _reshape(summed, tuple(shape))
 
 
 def transpose(a: Tensor, axes: tuple[int, int] | None = None) -> Tensor:

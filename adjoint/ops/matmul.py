@@ -16,7 +16,7 @@ from typing import Any
 
 from adjoint.autograd import Tensor, TensorOp
 from adjoint.ops.common import as_tensor, broadcast_shapes, no_adjoint
-from adjoint.ops.linear import reshape, sum_to_shape, transpose
+from adjoint.ops.linear import Transpose, reshape, sum_to_shape
 
 __all__ = [
     "MatMul",
@@ -25,7 +25,20 @@ __all__ = [
 
 
 class MatMul(TensorOp):
-    """a @ b for operands of at least 2 dimensions whose batch axes broadcast."""
+    """a @ b for operands of at least 2 dimensions whose batch axes broadcast.
+
+    Called directly (``MatMul()(a, b)``), the op refuses operands of fewer than
+    2 dimensions, which its gradient rule cannot transpose; :func:`matmul`
+    (``a @ b``) turns 1-D operands into matrices first.
+    """
+
+    def __call__(self, a: Tensor, b: Tensor) -> Tensor:
+        if a.ndim < 2 or b.ndim < 2:
+            raise ValueError(
+                f"MatMul: operands of shapes {a.shape} and {b.shape}; the op needs at least "
+                "2 dimensions each (call ad.matmul or a @ b, which handle 1-D operands)"
+            )
+        return Tensor.make_from_op(self, (a, b))
 
     def compute(self, a, b):
         return a @ b
@@ -35,12 +48,26 @@ class MatMul(TensorOp):
         # A constant operand (the data batch of a layer) gets no adjoint: a whole
         # matrix product saved.
         return (
-            sum_to_shape(out_grad @ transpose(b), a.shape) if a.requires_grad else no_adjoint(a),
-            sum_to_shape(transpose(a) @ out_grad, b.shape) if b.requires_grad else no_adjoint(b),
+            sum_to_shape(_mm(out_grad, _t(b)), a.shape) if a.requires_grad else no_adjoint(a),
+            sum_to_shape(_mm(_t(a), out_grad), b.shape) if b.requires_grad else no_adjoint(b),
         )
 
     def infer_shape(self, shape_a, shape_b):
         return broadcast_shapes(shape_a[:-2], shape_b[:-2], "matmul") + (shape_a[-2], shape_b[-1])
+
+
+_MATMUL = MatMul()
+_TRANSPOSE = Transpose()
+
+
+def _mm(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b`` without the checks of ``matmul``, for the gradient rule (valid operands)."""
+    return Tensor.make_from_op(_MATMUL, (a, b))
+
+
+def _t(a: Tensor) -> Tensor:
+    """The last two axes swapped, without the checks of ``transpose``."""
+    return Tensor.make_from_op(_TRANSPOSE, (a,))
 
 
 def matmul(a: Any, b: Any) -> Tensor:
