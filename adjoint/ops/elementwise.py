@@ -530,8 +530,11 @@ def scalar_power(scalar: Any, a: Tensor) -> Tensor:
 def add(a: Any, b: Any) -> Tensor:
     """a + b with NumPy broadcasting; a Python number gives ``add_scalar``."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
+        # The shapes, read as broadcast_pair reads them (lazy nodes: the inferred one).
         data_a, data_b = a.cached_data, b.cached_data
-        if data_a is not None and data_b is not None and data_a.shape == data_b.shape:
+        shape_a = data_a.shape if data_a is not None else a._meta and a._meta[0]
+        shape_b = data_b.shape if data_b is not None else b._meta and b._meta[0]
+        if shape_a == shape_b and shape_a is not None:
             return _make(_ADD, (a, b))
         return _make(_ADD, broadcast_pair(a, b, "add"))
     if is_scalar(b):
@@ -555,8 +558,11 @@ def subtract(a: Any, b: Any) -> Tensor:
 def multiply(a: Any, b: Any) -> Tensor:
     """a * b with NumPy broadcasting; a Python number gives ``mul_scalar``."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
+        # The shapes, read as broadcast_pair reads them (lazy nodes: the inferred one).
         data_a, data_b = a.cached_data, b.cached_data
-        if data_a is not None and data_b is not None and data_a.shape == data_b.shape:
+        shape_a = data_a.shape if data_a is not None else a._meta and a._meta[0]
+        shape_b = data_b.shape if data_b is not None else b._meta and b._meta[0]
+        if shape_a == shape_b and shape_a is not None:
             return _make(_MUL, (a, b))
         return _make(_MUL, broadcast_pair(a, b, "multiply"))
     if is_scalar(b):
