@@ -67,6 +67,7 @@ import numpy as np
 
 from adjoint import autograd, symbolic
 from adjoint.autograd import Tensor, TensorOp, Value, enable_grad, gradients
+from adjoint.ops import AddScalar
 
 #: Jacobian nodes evaluate their basis cotangents in batches of about this many
 #: elements per traced node (32 MiB of float64), so memory stays bounded.
@@ -119,8 +120,6 @@ def _variable(x: Any, name: str, position: int) -> Tensor:
     """The node a derivative is taken with respect to (see the module docstring)."""
     if isinstance(x, Tensor):
         if x.requires_grad:
-            from adjoint.ops import AddScalar
-
             return AddScalar(0)(x)
         return Tensor.make_const(x.realize_cached_data(), requires_grad=True)
     if isinstance(x, Value):
