@@ -151,7 +151,7 @@ def _op_key(op: Any) -> Any:
     if not attributes:
         return (type(op), ())
     try:
-        return (type(op), tuple((k, _freeze(v)) for k, v in sorted(attributes.items())))
+        return (type(op), tuple([(k, _freeze(v)) for k, v in sorted(attributes.items())]))
     except _Unhashable:
         return (type(op), id(op))
 
@@ -351,9 +351,10 @@ class _Builder:
 
     def built(self, inputs: tuple[Any, ...]) -> tuple[Value, ...]:
         """``inputs`` with every :class:`_Pending` polynomial built as nodes."""
-        if not any(type(x) is _Pending for x in inputs):
-            return inputs
-        return tuple(x.build() if type(x) is _Pending else x for x in inputs)
+        for x in inputs:
+            if type(x) is _Pending:
+                return tuple([x.build() if type(x) is _Pending else x for x in inputs])
+        return inputs
 
     # ---- rewrites
     def scaled(self, base: Value, factor: float, like: Value) -> Value:
@@ -428,7 +429,7 @@ class _Builder:
     def from_poly(self, poly: dict, old: Value) -> Value | None:
         """Build ``poly`` as a sum of scaled monomials in canonical order (hash-consed)."""
         shift = poly.get((), 0.0)
-        monomials = sorted(m for m in poly if m)
+        monomials = sorted([m for m in poly if m])
         if not monomials:
             return None
         total = None
@@ -455,12 +456,15 @@ class _Builder:
         op = old.op
         ops = self.ops
         kind = type(op)
-        if not any(x.requires_grad for x in inputs):
+        for x in inputs:
+            if x.requires_grad:
+                break
+        else:  # no input requires grad: a constant
             return self.leaf(self._build(op, self.built(inputs), old))
         dtype = old.dtype
         if self.use_polys and dtype.kind == "f" and kind in self.poly_kinds:
             poly = self.poly(old, inputs)
-            if poly is not None and all(x.dtype == dtype for x in inputs):
+            if poly is not None and all([x.dtype == dtype for x in inputs]):
                 if absorbed and any(poly):  # a monomial, not a constant alone
                     pending = _Pending(poly, old, self)
                     self.polys[id(pending)] = poly
@@ -766,7 +770,7 @@ def _rebuild(
             if node.op is not None and not (
                 type(node.op) in builder.poly_kinds and node.dtype.kind == "f"
             ):
-                needed.update(id(x) for x in node.inputs)
+                needed.update(map(id, node.inputs))
     else:
         needed = None
     mapped: dict[int, Any] = {}
@@ -776,7 +780,7 @@ def _rebuild(
         elif old.op is None:
             mapped[id(old)] = builder.leaf(old)
         else:
-            inputs = tuple(mapped[id(x)] for x in old.inputs)
+            inputs = tuple([mapped[id(x)] for x in old.inputs])
             absorbed = needed is not None and id(old) not in needed
             mapped[id(old)] = builder.rewrite(old, inputs, absorbed)
     new_outputs = tuple(builder.built(tuple(mapped[id(out)] for out in outputs)))
