@@ -790,9 +790,7 @@ class Tensor(Value):
         either way memory stays flat.
         """
         if out_grad is None:
-            from adjoint.init import ones
-
-            out_grad = ones(*self.shape, dtype=self.dtype, requires_grad=False)
+            out_grad = _seed(self)
         elif not isinstance(out_grad, Tensor):
             out_grad = Tensor(out_grad, dtype=self.dtype, requires_grad=False)
         if out_grad.shape != self.shape:
@@ -1135,6 +1133,11 @@ def compute_gradient_of_variables(
         node.grad = adjoint
 
 
+def _seed(output: Value) -> Tensor:
+    """The default adjoint of an output: a constant of ones of its shape and dtype."""
+    return Tensor.make_const(np.ones(output.shape, dtype=output.dtype))
+
+
 def gradients(output: Value, wrt: Iterable[Value], out_grad: Value | None = None) -> list[Value]:
     """Adjoints of ``output`` for the nodes ``wrt``, as graph nodes; no ``.grad`` is touched.
 
@@ -1145,11 +1148,11 @@ def gradients(output: Value, wrt: Iterable[Value], out_grad: Value | None = None
     of them. A node of ``wrt`` that the output does not depend on gets zeros
     of its shape, never ``None``.
     """
-    from adjoint.init import ones, zeros_like
+    from adjoint.init import zeros_like
 
     wrt = list(wrt)
     if out_grad is None:
-        out_grad = ones(*output.shape, dtype=output.dtype, requires_grad=False)
+        out_grad = _seed(output)
     with _gc_paused:
         adjoints = _backward(output, out_grad, wrt)
     result = []
