@@ -95,6 +95,8 @@ __all__ = [
 
 def _argnums(argnums: Any, n_args: int, name: str) -> tuple[tuple[int, ...], bool]:
     """``argnums`` as non-negative positions, and whether it was a single int."""
+    if type(argnums) is int and 0 <= argnums < n_args:  # the common case: grad(f)(x)
+        return (argnums,), True
     single = isinstance(argnums, (numbers.Integral, np.integer)) and not isinstance(argnums, bool)
     items = (argnums,) if single else argnums
     try:
@@ -125,7 +127,7 @@ def _variable(x: Any, name: str, position: int) -> Tensor:
     """The node a derivative is taken with respect to (see the module docstring)."""
     if isinstance(x, Tensor):
         if x.requires_grad:
-            return AddScalar(0)(x)
+            return Tensor.make_from_op(AddScalar(0), (x,))
         return Tensor.make_const(x.realize_cached_data(), requires_grad=True)
     if isinstance(x, Value):
         raise TypeError(f"{name}: argument {position} is a {type(x).__name__}; give a Tensor")
