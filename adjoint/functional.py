@@ -269,10 +269,10 @@ def grad(
     (keeping the variables). The default (None) does so exactly when the
     gradient is of third or higher order (``f`` returns second-order gradient
     nodes): first and second derivatives stay the graphs reverse mode builds,
-    whose size is linear in ``f``'s (simplifying a second derivative costs 1.2
-    to 2.1 times the derivative itself for 1.3 to 2.8 times fewer nodes), while
+    whose size is linear in ``f``'s (simplifying a second derivative costs 1.9
+    to 2.3 times the derivative itself for 1.3 to 2.8 times fewer nodes), while
     higher ones stop growing geometrically (the 8th derivative of tanh: 16
-    nodes instead of 1,421, built 2.9x faster; see :mod:`adjoint.simplify`).
+    nodes instead of 1,421, built 2.8x faster; see :mod:`adjoint.simplify`).
     ``simplify=True`` simplifies at any order, ``simplify=False`` shows the raw
     growth.
 

@@ -56,21 +56,21 @@ core):
 =====  =====================  ==========================  =====================
 order  raw graph: nodes, time  simplified once at the end  simplified every level
 =====  =====================  ==========================  =====================
-1        5 nodes,   0.05 ms      5 nodes,   0.11 ms           5 nodes, 0.11 ms
-2        8 nodes,   0.08 ms      6 nodes,   0.21 ms           7 nodes, 0.25 ms
-3       17 nodes,   0.12 ms      8 nodes,   0.33 ms           9 nodes, 0.45 ms
-4       37 nodes,   0.25 ms      9 nodes,   0.53 ms          10 nodes, 0.73 ms
-5       85 nodes,   0.46 ms     11 nodes,   1.14 ms          12 nodes, 0.95 ms
-6      207 nodes,   0.87 ms     12 nodes,   2.54 ms          13 nodes, 1.32 ms
-7      531 nodes,   2.42 ms     14 nodes,   5.44 ms          15 nodes, 1.62 ms
-8     1421 nodes,   6.39 ms     15 nodes,  17.43 ms          16 nodes, 2.23 ms
+1        5 nodes,   0.02 ms      5 nodes,   0.06 ms           5 nodes, 0.06 ms
+2        8 nodes,   0.04 ms      6 nodes,   0.10 ms           7 nodes, 0.14 ms
+3       17 nodes,   0.07 ms      8 nodes,   0.16 ms           9 nodes, 0.25 ms
+4       37 nodes,   0.11 ms      9 nodes,   0.28 ms          10 nodes, 0.37 ms
+5       85 nodes,   0.22 ms     11 nodes,   0.52 ms          12 nodes, 0.52 ms
+6      207 nodes,   0.47 ms     12 nodes,   1.14 ms          13 nodes, 0.69 ms
+7      531 nodes,   1.09 ms     14 nodes,   2.96 ms          15 nodes, 0.87 ms
+8     1421 nodes,   3.02 ms     15 nodes,   7.95 ms          16 nodes, 1.08 ms
 =====  =====================  ==========================  =====================
 
 (every level keeps one more node: the ``x + 0`` the functional API
 differentiates with respect to). Simplifying at every level keeps each backward
 pass small: the graph stays linear in the order where the raw one grows about
 2.6-fold a level, so from the 7th order on it is faster than not simplifying at
-all (1.5x at the 7th, 2.9x at the 8th), while simplifying only at the
+all (1.25x at the 7th, 2.8x at the 8th), while simplifying only at the
 end pays for walking the geometric graph twice. A node that only polynomial
 consumers read is not built at all: its polynomial is absorbed into theirs
 (simplifying the raw 8th derivative builds 14 nodes where it built 1,900, in
@@ -79,7 +79,7 @@ the 6th) and buys size (16x fewer nodes at the 6th), which is what drawings,
 ``to_sympy`` and memory need; ``grad(f, simplify=False)`` gives the raw
 graph. The first two orders are where the pass costs most for least: a first
 or second derivative's graph is linear in the size of ``f``'s, and
-simplifying it takes 1.2 to 2.1 times as long as the derivative itself for
+simplifying it takes 1.9 to 2.3 times as long as the derivative itself for
 1.3 to 2.8 times fewer nodes (second derivatives of tanh, sin(x) e^x and
 x^3 e^(-x^2)), and it would hide the graph that reverse mode really builds,
 which the census and the drawings are meant to show; hence the rule (before
