@@ -160,6 +160,22 @@ def test_gc_pause_ends_when_a_rule_raises_and_can_be_switched_off(monkeypatch):
     assert seen == [False, True]
 
 
+def test_simplify_pauses_the_cyclic_gc_too():
+    class Probe(ad.ops.ElementwiseOp):  # computes again when simplify rebuilds it
+        def compute(self, a):
+            seen.append(gc.isenabled())
+            return a * 1.0
+
+        def gradient(self, out_grad, node):
+            return (out_grad,)
+
+    seen = []
+    x = ad.Tensor([1.0, 2.0])
+    y = Probe()(x * 1.0)  # x * 1.0 becomes x: the Probe node is built again
+    ad.simplify(y)
+    assert seen == [True, False] and gc.isenabled()
+
+
 @pytest.mark.parametrize("create_graph", [True, False])
 def test_training_loop_memory_stays_flat(create_graph):
     """300 steps of SGD on a tiny MLP written with raw ops: memory after step 50 == after 300."""
