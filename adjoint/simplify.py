@@ -209,13 +209,13 @@ class Simplified:
         return f"Simplified({len(self.outputs)} output(s): {self.before} -> {self.after} nodes)"
 
 
-_OPS: tuple[dict[str, type], tuple[type, ...]] | None = None
+_OPS: tuple[dict[str, type], frozenset[type]] | None = None
 
 #: The ops the rewrites make, with their keys, by (name, frozen scalar).
 _NEW_OPS: dict[Any, tuple[Any, Any]] = {}
 
 
-def _op_classes() -> tuple[dict[str, type], tuple[type, ...]]:
+def _op_classes() -> tuple[dict[str, type], frozenset[type]]:
     """The op classes the rewrites name, and those that polynomials read (imported once:
     ``adjoint.ops`` imports this package's engine, so not at module level)."""
     global _OPS
@@ -253,7 +253,7 @@ def _op_classes() -> tuple[dict[str, type], tuple[type, ...]]:
             "tanh_backward": TanhBackward,
             "transpose": Transpose,
         }
-        poly_kinds = tuple(
+        poly_kinds = frozenset(
             ops[k]
             for k in (
                 "add_scalar", "mul_scalar", "div_scalar", "negate", "add", "mul", "pow",
