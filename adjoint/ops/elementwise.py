@@ -519,7 +519,7 @@ def divide_scalar(a: Tensor, scalar: Any) -> Tensor:
 
 def power_scalar(a: Tensor, scalar: Any) -> Tensor:
     """a ** scalar."""
-    return PowerScalar(scalar)(as_tensor(a, "power_scalar"))
+    return _make(_scalar_op(PowerScalar, scalar), (as_tensor(a, "power_scalar"),))
 
 
 def scalar_power(scalar: Any, a: Tensor) -> Tensor:
