@@ -353,7 +353,7 @@ class _Builder:
         """``inputs`` with every :class:`_Pending` polynomial built as nodes."""
         for x in inputs:
             if type(x) is _Pending:
-                return tuple([x.build() if type(x) is _Pending else x for x in inputs])
+                return tuple([x.build(self) if type(x) is _Pending else x for x in inputs])
         return inputs
 
     # ---- rewrites
@@ -466,7 +466,7 @@ class _Builder:
             poly = self.poly(old, inputs)
             if poly is not None and all([x.dtype == dtype for x in inputs]):
                 if absorbed and any(poly):  # a monomial, not a constant alone
-                    pending = _Pending(poly, old, self)
+                    pending = _Pending(poly, old)
                     self.polys[id(pending)] = poly
                     self.pending.append(pending)
                     return pending
@@ -623,18 +623,20 @@ class _Pending:
     """A node's polynomial normal form, not built yet: its consumers so far read it as
     a polynomial (``_Builder.poly_of``), and it becomes nodes only if one needs them."""
 
-    __slots__ = ("poly", "old", "builder", "node", "requires_grad", "dtype")
+    # No reference to the builder, which holds every _Pending: a cycle would leave
+    # the whole pass (its tables and nodes) to the cyclic collector.
+    __slots__ = ("poly", "old", "node", "requires_grad", "dtype")
 
-    def __init__(self, poly: dict, old: Value, builder: _Builder) -> None:
-        self.poly, self.old, self.builder, self.node = poly, old, builder, None
+    def __init__(self, poly: dict, old: Value) -> None:
+        self.poly, self.old, self.node = poly, old, None
         self.dtype = old.dtype
         # Made only from inputs of which one requires grad; its polynomial keeps
         # every atom of theirs (cancelled terms stay, with coefficient 0).
         self.requires_grad = True
 
-    def build(self) -> Value:
+    def build(self, builder: _Builder) -> Value:
         if self.node is None:
-            self.node = self.builder.from_poly(self.poly, self.old)
+            self.node = builder.from_poly(self.poly, self.old)
         return self.node
 
 
