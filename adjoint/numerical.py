@@ -32,7 +32,10 @@ def _gradients(output: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
         x.grad = None
     if output.requires_grad:
         compute_gradient_of_variables(output, ones(*output.shape, dtype=output.dtype))
-    return [x.grad if x.grad is not None else zeros_like(x) for x in inputs]
+    grads = [x.grad if x.grad is not None else zeros_like(x) for x in inputs]
+    for x in inputs:  # a leaf holding a grad that depends on it is a reference cycle
+        x.grad = None
+    return grads
 
 
 def _evaluate(fn: Callable[..., Tensor], arrays: Sequence[np.ndarray]) -> float:

@@ -758,16 +758,17 @@ def check(
     exact: dict[tuple, sympy.Expr] = {}
 
     def sympy_derivative(e: tuple, path: tuple) -> sympy.Expr:
-        key = (e, path)
-        if key not in exact:
-            if not path:
-                exact[key] = forward[e]
-            else:
-                j, idx = variables[path[-1]]
-                exact[key] = _drop_deltas(
-                    sympy.diff(sympy_derivative(e, path[:-1]), symbols[leaves[j]][idx])
-                )
-        return exact[key]
+        # Each prefix of ``path`` differentiated once, in a loop: a recursive
+        # closure would refer to itself (a reference cycle).
+        expr = forward[e]
+        for k in range(1, len(path) + 1):
+            key = (e, path[:k])
+            found = exact.get(key)
+            if found is None:
+                j, idx = variables[path[k - 1]]
+                found = exact[key] = _drop_deltas(sympy.diff(expr, symbols[leaves[j]][idx]))
+            expr = found
+        return expr
 
     name = getattr(f, "__name__", "f")
     name = name if name.isidentifier() else "f"

@@ -96,6 +96,29 @@ def test_simplify_and_higher_order_grad_make_no_cycles(no_gc):
     assert value == pytest.approx(float(sp.diff(sp.tanh(t), t, 6).subs(t, 0.5)), rel=1e-12)
 
 
+def test_gradcheck_and_symbolic_check_leave_no_cycles_of_their_own(no_gc):
+    """gradcheck's leaves held their grads (leaf <-> grad cycles) and check's memoized
+    sympy derivative was a recursive closure (it referred to itself)."""
+
+    def f(x):
+        return ad.tanh(x) * x
+
+    assert ad.gradcheck(f, [0.3, 0.5], order=2)
+    assert ad.symbolic.check(f, np.array([0.3, 0.5]), order=2).ok
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        ours = [
+            o
+            for o in gc.garbage
+            if isinstance(o, ad.Value) or str(getattr(o, "__module__", "")).startswith("adjoint")
+        ]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert not ours, f"cyclic garbage from adjoint: {ours[:3]}"
+
+
 def test_backward_keeps_the_forward_graph_alive_until_grad_is_cleared(no_gc):
     """What the backward() docstring promises: .grad (create_graph=True) holds the graph."""
     x = ad.Tensor([0.5, 2.0])
