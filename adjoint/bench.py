@@ -18,7 +18,13 @@ How the numbers are taken, and why:
 * Warm-up excluded: each framework runs once untimed, which also sets how
   many calls make one sample (at least ``--min-time`` seconds a sample).
   ``gc.collect()`` runs between samples, outside the timed region.
-* Median, min and max of ``--reps`` samples (at least 7 by default).
+* Median, min and max of ``--reps`` samples (at least 7 by default), and the
+  median count of minor page faults per call (where the OS reports them):
+  memory the allocator had given back to the OS and must take again. Large
+  arrays make them; how many a framework takes depends on what ran before it
+  (glibc's malloc trims and regrows its heap), and a few hundred cost a
+  large-array workload such as W2 a tenth of its time, so this column shows
+  where a ratio moved for that reason.
 * BLAS pinned to one thread (``--threads 1``, the default): the thread
   variables only act when set before NumPy is imported, and importing
   ``adjoint`` imports NumPy, so unless they are already set the command
@@ -49,6 +55,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+try:
+    import resource
+except ImportError:  # Windows: no page-fault counts
+    resource = None  # type: ignore[assignment]
 
 import adjoint as ad
 from adjoint import autograd
@@ -646,10 +657,20 @@ class Timing:
     message: str = ""
     number: int = 1
     samples: list[float] = field(default_factory=list)
+    faults: list[float] = field(default_factory=list)  # minor page faults per call
 
     @property
     def median(self) -> float:
         return statistics.median(self.samples) if self.samples else math.nan
+
+    @property
+    def median_faults(self) -> float:
+        return statistics.median(self.faults) if self.faults else math.nan
+
+
+def _minor_faults() -> int | None:
+    """The minor page faults of this process so far (None where the OS does not count)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource is not None else None
 
 
 def _agrees(got: list[Any], want: list[np.ndarray], rtol: float, atol: float) -> str:
@@ -705,11 +726,14 @@ def _measure(case: Case, reps: int, min_time: float, log: Callable[[str], None])
         for name, run in runs.items():
             timing = timings[name]
             gc.collect()
+            faults = _minor_faults()
             with _quiet_errors():
                 start = time.perf_counter()
                 for _ in range(timing.number):
                     run()
                 timing.samples.append((time.perf_counter() - start) / timing.number)
+            if faults is not None:
+                timing.faults.append((_minor_faults() - faults) / timing.number)
     gc.unfreeze()
     gc.collect()
     log(_format_case(case, timings))
@@ -739,6 +763,7 @@ def _format_case(case: Case, timings: dict[str, Timing]) -> str:
     header = f"  {'framework':<28}{'median':>11}{'min':>11}{'max':>11}{'x ' + case.baseline:>17}"
     if case.ops:
         header += f"{'us/op':>9}"
+    header += f"{'faults':>8}"
     lines.append(header)
     for name, timing in timings.items():
         if timing.status != "ok":
@@ -750,6 +775,8 @@ def _format_case(case: Case, timings: dict[str, Timing]) -> str:
         )
         if case.ops:
             row += f"{timing.median / case.ops * 1e6:>9.2f}"
+        faults = timing.median_faults
+        row += f"{faults:>8.0f}" if math.isfinite(faults) else f"{'-':>8}"
         lines.append(row)
     for key, value in case.extra.items():
         lines.append(f"  {key}: {value}")
@@ -774,6 +801,7 @@ def _case_record(case: Case, timings: dict[str, Timing]) -> dict:
                 samples=len(timing.samples),
                 calls_per_sample=timing.number,
                 ratio_to_baseline=_nan_to_none(_ratio(timing.median, base_median)),
+                minor_faults_per_call=_nan_to_none(timing.median_faults),
             )
             if case.ops:
                 record["us_per_op"] = timing.median / case.ops * 1e6

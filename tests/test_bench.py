@@ -98,3 +98,27 @@ def test_blas_threads_are_pinned_in_a_child_process(tmp_path):
     assert record["machine"]["blas_threads"] == 1
     statuses = {r["case"]: r["frameworks"]["adjoint"]["status"] for r in record["results"]}
     assert list(statuses.values()) == ["ok", "ok"]
+
+
+@pytest.mark.skipif(bench.resource is None, reason="this OS reports no page-fault counts")
+def test_minor_page_faults_per_call_are_counted_for_each_framework():
+    """A runner that maps fresh memory each call shows faults; one that does not, none."""
+    size = 64 * 2**20 // 8  # 64 MiB: above glibc's largest mmap threshold, fresh pages each call
+
+    def fresh():
+        a = np.empty(size)
+        a[::512] = 1.0  # touch every 4 KiB page
+        return [np.zeros(1)]
+
+    case = bench.Case(
+        "W0",
+        "fault counting",
+        lambda: [np.zeros(1)],
+        {"fresh": lambda: fresh, "reuse": lambda: lambda: [np.zeros(1)]},
+        baseline="reuse",
+    )
+    record = bench._measure(case, reps=3, min_time=0, log=lambda text: None)
+    fresh_faults = record["frameworks"]["fresh"]["minor_faults_per_call"]
+    reuse_faults = record["frameworks"]["reuse"]["minor_faults_per_call"]
+    assert fresh_faults >= 32  # 64 MiB in pages of at most 2 MiB
+    assert reuse_faults < fresh_faults / 4
