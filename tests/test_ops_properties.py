@@ -274,3 +274,20 @@ def test_basic_indexing_and_its_gradient(shape, data, seed):
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-14)
     if want.size:
         ad.gradcheck(lambda t: t[index] ** 2, a, order=2, seed=seed, trials=1)
+
+
+shape_st = array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(shape_a=shape_st, shape_b=shape_st)
+def test_broadcast_shapes_agrees_with_numpy_or_names_both_shapes(shape_a, shape_b):
+    from adjoint.ops.common import broadcast_shapes
+
+    try:
+        want = np.broadcast_shapes(shape_a, shape_b)
+    except ValueError:
+        with pytest.raises(ValueError, match=r"add: shapes .* do not broadcast"):
+            broadcast_shapes(shape_a, shape_b, "add")
+    else:
+        assert broadcast_shapes(shape_a, shape_b, "add") == want
