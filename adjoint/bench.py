@@ -22,9 +22,9 @@ How the numbers are taken, and why:
   median count of minor page faults per call (where the OS reports them):
   memory the allocator had given back to the OS and must take again. Large
   arrays make them; how many a framework takes depends on what ran before it
-  (glibc's malloc trims and regrows its heap), and a few hundred cost a
-  large-array workload such as W2 a tenth of its time, so this column shows
-  where a ratio moved for that reason.
+  (glibc's malloc trims and regrows its heap), and a few hundred can cost a
+  large-array workload such as W2 a tenth of its time or more, so this column
+  shows where a ratio moved for that reason.
 * BLAS pinned to one thread (``--threads 1``, the default): the thread
   variables only act when set before NumPy is imported, and importing
   ``adjoint`` imports NumPy, so unless they are already set the command
