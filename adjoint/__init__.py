@@ -43,7 +43,7 @@ from adjoint.graph import Graph
 from adjoint.init import cpu, default_device
 from adjoint.numerical import gradcheck
 from adjoint.ops import *
-from adjoint.simplify import census, simplify
+from adjoint.simplify import RewriteError, census, simplify, verify_rewrites
 from adjoint.tracing import evaluation_steps, trace_evaluation
 
 __version__ = "0.1.0"

@@ -93,10 +93,12 @@ rewrites only), simplifying the raw 8th derivative keeps 184 nodes and the 6th 5
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +107,7 @@ import numpy as np
 from adjoint import autograd
 from adjoint.autograd import Tensor, Value, derivative_order, find_topo_sort
 
-__all__ = ["simplify", "Simplified", "census", "Census"]
+__all__ = ["simplify", "Simplified", "census", "Census", "RewriteError", "verify_rewrites"]
 
 #: Constants up to this many elements are compared by value for hash-consing.
 MAX_CONSTANT_SIZE = 4096
@@ -264,17 +266,42 @@ def _op_classes() -> tuple[dict[str, type], frozenset[type]]:
     return _OPS
 
 
+class RewriteError(RuntimeError):
+    """A rewrite of :func:`simplify` changed a value or cut a dependence (``verify=True``).
+
+    ``rule`` names the rewrite and ``node`` is the original node it rewrote.
+    """
+
+    def __init__(self, message: str, rule: str, node: Value) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.node = node
+
+
 class _Builder:
     """The rebuilt graph: a table of nodes by key (hash-consing) and the rewrites."""
 
-    def __init__(self, use_polys: bool = True) -> None:
+    def __init__(self, use_polys: bool = True, opaque: frozenset[int] = frozenset()) -> None:
         self.ops, self.poly_kinds = _op_classes()
+        self.rules = _rules()
         self.use_polys = use_polys
+        self.opaque = opaque  # kept nodes: leaves to every rule (see op_of)
         self.pending: list[_Pending] = []  # keeps every id in ``polys`` alive and unique
         self.polys: dict[int, dict] = {}
         self.table: dict[Any, Value] = {}
         self.rank: dict[int, int] = {}
         self.keep: list[Value] = []  # keeps every id in ``rank`` alive and unique
+        self.rule = ""  # the rule that made the last rewrite (for verification)
+
+    def op_of(self, node: Value) -> Any:
+        """The op of ``node`` for a rule to look through, or None for a kept node.
+
+        A kept node (a variable an enclosing ``grad`` differentiates with
+        respect to, such as ``x + 0``) is a leaf to the rules: looking through
+        it (``(x + 0) + 1`` to ``x + 1``) would keep the value and cut the
+        dependence on it, so the outer derivative would come out zero.
+        """
+        return None if id(node) in self.opaque else node.op
 
     # ---- node making
     def _ranked(self, node: Value) -> Value:
@@ -356,7 +383,7 @@ class _Builder:
                 return tuple([x.build(self) if type(x) is _Pending else x for x in inputs])
         return inputs
 
-    # ---- rewrites
+    # ---- helpers of the rules
     def scaled(self, base: Value, factor: float, like: Value) -> Value:
         """``factor * base`` as ``base``, ``-base`` or one ``MulScalar``."""
         if factor == 1:
@@ -367,7 +394,7 @@ class _Builder:
 
     def split_scale(self, node: Value) -> tuple[Value, float]:
         """``node`` as ``factor * base`` when it is a scalar multiple, else ``(node, 1)``."""
-        op = node.op
+        op = self.op_of(node)
         if isinstance(op, self.ops["negate"]):
             return node.inputs[0], -1.0
         if type(op) is self.ops["mul_scalar"] and _real(op.scalar):
@@ -375,7 +402,8 @@ class _Builder:
         return node, 1
 
     def power(self, node: Value) -> tuple[Value, int]:
-        op = node.op
+        """``node`` as ``base ** p`` for a positive integer ``p``, else ``(node, 1)``."""
+        op = self.op_of(node)
         if type(op) is self.ops["pow"] and _integer(op.scalar) and op.scalar > 0:
             return node.inputs[0], int(op.scalar)
         return node, 1
@@ -447,24 +475,27 @@ class _Builder:
         return total
 
     def rewrite(self, old: Value, inputs: tuple[Any, ...], absorbed: bool = False) -> Any:
-        """The simplified ``old`` from its simplified inputs.
+        """The simplified ``old`` from its simplified inputs; ``self.rule`` names the rule.
 
-        ``absorbed``: every consumer of ``old`` reads it as a polynomial, so a
-        polynomial result may stay a :class:`_Pending` (its polynomial, built
-        as nodes only if a consumer turns out to need them).
+        The rules are tried in order: constant folding, the polynomial normal
+        form, then the local rules of ``old``'s op (:func:`_rules`), and last
+        hash-consing, which every node goes through. ``absorbed``: every
+        consumer of ``old`` reads it as a polynomial, so a polynomial result
+        may stay a :class:`_Pending` (built as nodes only if a consumer turns
+        out to need them).
         """
-        op = old.op
-        ops = self.ops
-        kind = type(op)
         for x in inputs:
             if x.requires_grad:
                 break
         else:  # no input requires grad: a constant
-            return self.leaf(self._build(op, self.built(inputs), old))
+            self.rule = "constant folding"
+            return self.leaf(self._build(old.op, self.built(inputs), old))
+        kind = type(old.op)
         dtype = old.dtype
         if self.use_polys and dtype.kind == "f" and kind in self.poly_kinds:
             poly = self.poly(old, inputs)
             if poly is not None and all([x.dtype == dtype for x in inputs]):
+                self.rule = "polynomial normal form"
                 if absorbed and any(poly):  # a monomial, not a constant alone
                     pending = _Pending(poly, old)
                     self.polys[id(pending)] = poly
@@ -474,91 +505,13 @@ class _Builder:
                 if built is not None:
                     return built
         inputs = self.built(inputs)
-        same = _same_meta(old, inputs[0]) if len(inputs) == 1 else False
-
-        if kind is ops["add_scalar"] and _real(op.scalar):
-            (x,) = inputs
-            shift = op.scalar
-            if type(x.op) is ops["add_scalar"] and _real(x.op.scalar):
-                shift, x = shift + x.op.scalar, x.inputs[0]
-            if shift == 0 and _same_meta(old, x):
-                return x
-            return self.make_new("add_scalar", (x,), old, shift)
-
-        if kind in (ops["mul_scalar"], ops["negate"]) or (
-            kind is ops["div_scalar"] and op.scalar in (1, -1)
-        ):
-            factor = -1.0 if kind is ops["negate"] else op.scalar
-            if not _real(factor):
-                return self.make(op, inputs, old)
-            base, inner = self.split_scale(inputs[0])
-            if _same_meta(old, base):
-                return self.scaled(base, factor * inner, old)
-            return self.make(op, inputs, old)
-
-        if kind is ops["pow"] and op.scalar == 1 and same:
-            return inputs[0]
-
-        if kind in (ops["reshape"], ops["broadcast"]):
-            (x,) = inputs
-            if kind is ops["reshape"] and type(x.op) is ops["reshape"]:
-                x = x.inputs[0]
-            if tuple(op.shape) == x.shape and _same_meta(old, x):
-                return x
-            return self.make(op, (x,), old)
-
-        if kind is ops["sum"] and same and (op.axes == () or inputs[0].ndim == 0):
-            return inputs[0]
-
-        if kind is ops["permute"] and same and tuple(op.axes) == tuple(range(len(op.axes))):
-            return inputs[0]
-
-        if kind is ops["transpose"]:
-            (x,) = inputs
-            if type(x.op) is ops["transpose"] and x.op.axes == op.axes:
-                inner = x.inputs[0]
-                if _same_meta(old, inner):
-                    return inner
-
-        if kind in (ops["add"], ops["mul"]) and len(inputs) == 2:
-            return self.commutative(old, inputs)
-
-        if kind is ops["div"]:
-            a, b = inputs
-            k = _uniform(b)
-            if k is not None and _same_meta(old, a) and k != 0:
-                return self.make_new("div_scalar", (a,), old, k)
-
-        return self.make(op, inputs, old)
-
-    def commutative(self, old: Value, inputs: tuple[Value, ...]) -> Value:
-        ops = self.ops
-        is_add = type(old.op) is ops["add"]
-        a, b = inputs
-        for x, c in ((a, b), (b, a)):
-            k = _uniform(c)
-            if k is not None and _same_meta(old, x):
-                if is_add:
-                    return x if k == 0 else self.make_new("add_scalar", (x,), old, k)
-                base, inner = self.split_scale(x)
-                if _same_meta(old, base):
-                    return self.scaled(base, k * inner, old)
-                return self.make_new("mul_scalar", (x,), old, k)
-        if is_add:
-            combined = self.linear_combination(old, a, b)
-            if combined is not None:
-                return combined
-        else:
-            base_a, fa = self.split_scale(a)
-            base_b, fb = self.split_scale(b)
-            factor = fa * fb
-            if factor != 1 and base_a.shape == a.shape and base_b.shape == b.shape:
-                product = self._product(old, base_a, base_b)
-                return self.scaled(product, factor, old)
-            return self._product(old, a, b)
-        if self.rank[id(b)] < self.rank[id(a)]:
-            a, b = b, a
-        return self.make(old.op, (a, b), old)
+        for name, rule in self.rules.get(kind, ()):
+            result = rule(self, old, inputs)
+            if result is not None:
+                self.rule = name
+                return result
+        self.rule = "hash-consing"
+        return self.make(old.op, inputs, old)
 
     def linear_combination(self, old: Value, a: Value, b: Value) -> Value | None:
         """``a + b`` with its sum tree flattened, like terms collected, in canonical order.
@@ -576,7 +529,7 @@ class _Builder:
         stack = [(b, 1), (a, 1)]
         while stack:
             node, c = stack.pop()
-            op = node.op
+            op = self.op_of(node)
             if len(terms) + len(stack) > MAX_TERMS or not _same_meta(old, node):
                 return None
             if type(op) is ops["add"]:
@@ -609,7 +562,8 @@ class _Builder:
             total = self.make_new("add_scalar", (total,), old, shift)
         return total
 
-    def _product(self, old: Value, a: Value, b: Value) -> Value:
+    def product(self, old: Value, a: Value, b: Value) -> Value:
+        """``a * b`` with powers of one base collected, in canonical order."""
         base_a, pa = self.power(a)
         base_b, pb = self.power(b)
         if base_a is base_b and _same_meta(old, base_a):
@@ -617,6 +571,179 @@ class _Builder:
         if self.rank[id(b)] < self.rank[id(a)]:
             a, b = b, a
         return self.make_new("mul", (a, b), old)
+
+
+# ------------------------------------------------------------------- the local rules
+# One function per rewrite: ``rule(builder, old, inputs)`` returns the node that
+# stands for ``old`` (an op of ``old``'s kind applied to the simplified
+# ``inputs``), or None when the rule does not apply. Each is exact in real
+# arithmetic; in floating point it may change the last bits.
+
+
+def _shift_chain(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """``(x + a) + c`` is ``x + (a + c)``, and ``x + 0`` is ``x``."""
+    op = old.op
+    if not _real(op.scalar):
+        return None
+    (x,) = inputs
+    shift = op.scalar
+    inner = b.op_of(x)
+    if type(inner) is b.ops["add_scalar"] and _real(inner.scalar):
+        shift, x = shift + inner.scalar, x.inputs[0]
+    if shift == 0 and _same_meta(old, x):
+        return x
+    return b.make_new("add_scalar", (x,), old, shift)
+
+
+def _scale_chain(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """``c (a x)`` is ``(c a) x``, ``-(-x)`` is ``x``, ``x / 1`` is ``x``, ``1 x`` is ``x``."""
+    op = old.op
+    if type(op) is b.ops["negate"]:
+        factor = -1.0
+    elif type(op) is b.ops["div_scalar"]:
+        if op.scalar not in (1, -1):
+            return None
+        factor = op.scalar
+    else:
+        factor = op.scalar
+    if not _real(factor):
+        return None
+    base, inner = b.split_scale(inputs[0])
+    if not _same_meta(old, base):
+        return None
+    return b.scaled(base, factor * inner, old)
+
+
+def _first_power(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """``x ** 1`` is ``x``."""
+    if old.op.scalar == 1 and _same_meta(old, inputs[0]):
+        return inputs[0]
+    return None
+
+
+def _same_shape(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """A reshape or broadcast to the shape it has is the node; a reshape of a reshape is one."""
+    (x,) = inputs
+    kind = type(old.op)
+    if kind is b.ops["reshape"] and type(b.op_of(x)) is b.ops["reshape"]:
+        x = x.inputs[0]
+    if tuple(old.op.shape) == x.shape and _same_meta(old, x):
+        return x
+    if x is not inputs[0]:
+        return b.make(old.op, (x,), old)
+    return None
+
+
+def _empty_sum(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """A sum over no axes (or of a scalar) is the node."""
+    (x,) = inputs
+    if _same_meta(old, x) and (old.op.axes == () or x.ndim == 0):
+        return x
+    return None
+
+
+def _identity_permute(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """A permutation that keeps every axis in place is the node."""
+    axes = tuple(old.op.axes)
+    if axes == tuple(range(len(axes))) and _same_meta(old, inputs[0]):
+        return inputs[0]
+    return None
+
+
+def _double_transpose(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """Swapping the same two axes twice is the node."""
+    (x,) = inputs
+    inner = b.op_of(x)
+    if (
+        type(inner) is b.ops["transpose"]
+        and inner.axes == old.op.axes
+        and _same_meta(old, x.inputs[0])
+    ):
+        return x.inputs[0]
+    return None
+
+
+def _uniform_operand(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """``x + k`` and ``k x`` for a constant ``k`` with equal elements are scalar ops."""
+    is_add = type(old.op) is b.ops["add"]
+    a, c = inputs
+    for x, const in ((a, c), (c, a)):
+        k = _uniform(const)
+        if k is not None and _same_meta(old, x):
+            if is_add:
+                return x if k == 0 else b.make_new("add_scalar", (x,), old, k)
+            base, inner = b.split_scale(x)
+            if _same_meta(old, base):
+                return b.scaled(base, k * inner, old)
+            return b.make_new("mul_scalar", (x,), old, k)
+    return None
+
+
+def _like_terms(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """A sum of scaled terms with like terms collected, in canonical order."""
+    return b.linear_combination(old, *inputs)
+
+
+def _scalar_factors(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """``(c x) (d y)`` is ``(c d) (x y)``; ``x ** p * x ** q`` is ``x ** (p + q)``."""
+    x, y = inputs
+    base_x, fx = b.split_scale(x)
+    base_y, fy = b.split_scale(y)
+    factor = fx * fy
+    if factor != 1 and base_x.shape == x.shape and base_y.shape == y.shape:
+        return b.scaled(b.product(old, base_x, base_y), factor, old)
+    return b.product(old, x, y)
+
+
+def _canonical_order(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """The inputs of a commutative op in the order they were first made."""
+    x, y = inputs
+    if b.rank[id(y)] < b.rank[id(x)]:
+        return b.make(old.op, (y, x), old)
+    return None
+
+
+def _uniform_divisor(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
+    """``x / k`` for a nonzero constant ``k`` with equal elements is ``DivScalar(k)``."""
+    x, divisor = inputs
+    k = _uniform(divisor)
+    if k is not None and k != 0 and _same_meta(old, x):
+        return b.make_new("div_scalar", (x,), old, k)
+    return None
+
+
+_RULES: dict[type, tuple[tuple[str, Any], ...]] | None = None
+
+
+def _rules() -> dict[type, tuple[tuple[str, Any], ...]]:
+    """The local rules by op class: ``(name, rule)`` pairs, tried in order."""
+    global _RULES
+    if _RULES is None:
+        ops, _ = _op_classes()
+        scale = (("scale chain", _scale_chain),)
+        _RULES = {
+            ops["add_scalar"]: (("shift chain", _shift_chain),),
+            ops["mul_scalar"]: scale,
+            ops["negate"]: scale,
+            ops["div_scalar"]: scale,
+            ops["pow"]: (("x ** 1", _first_power),),
+            ops["reshape"]: (("same shape", _same_shape),),
+            ops["broadcast"]: (("same shape", _same_shape),),
+            ops["sum"]: (("sum over no axes", _empty_sum),),
+            ops["permute"]: (("identity permutation", _identity_permute),),
+            ops["transpose"]: (("double transpose", _double_transpose),),
+            ops["add"]: (
+                ("uniform constant operand", _uniform_operand),
+                ("like terms", _like_terms),
+                ("canonical order", _canonical_order),
+            ),
+            ops["mul"]: (
+                ("uniform constant operand", _uniform_operand),
+                ("scalar factors and powers", _scalar_factors),
+            ),
+            ops["div"]: (("uniform divisor", _uniform_divisor),),
+        }
+    return _RULES
 
 
 class _Pending:
@@ -704,8 +831,288 @@ def _same_meta(old: Value, new: Value) -> bool:
     return old.shape == new.shape and old.dtype == new.dtype
 
 
+# ------------------------------------------------------------------- verification
+
+#: The default of ``simplify(..., verify=None)``, and so of the simplification
+#: that nested ``grad`` runs: on when the environment variable
+#: ``ADJOINT_VERIFY_SIMPLIFY`` is set to anything but ``0`` (the test suite sets it).
+VERIFY = os.environ.get("ADJOINT_VERIFY_SIMPLIFY", "0") not in ("", "0")
+
+#: Relative tolerance of the verification by float itemsize, on top of the
+#: magnitude bound (see :class:`_Verifier`): a rewrite may change the last bits.
+_RTOL = {2: 3e-2, 4: 1e-4}
+
+
+@contextlib.contextmanager
+def verify_rewrites(flag: bool = True) -> Iterator[None]:
+    """Verify every rewrite of :func:`simplify` in this block, nested ``grad``'s included.
+
+    >>> import adjoint as ad
+    >>> with ad.verify_rewrites():
+    ...     d3 = ad.grad(ad.grad(ad.grad(ad.tanh)))(ad.Tensor(0.3))
+    """
+    global VERIFY
+    saved, VERIFY = VERIFY, bool(flag)
+    try:
+        yield
+    finally:
+        VERIFY = saved
+
+
+def _describe(node: Value) -> str:
+    op = "a leaf" if node.op is None else type(node.op).__name__
+    scalar = getattr(node.op, "scalar", None)
+    if scalar is not None:
+        op += f"({scalar!r})"
+    where = ""
+    if node._tag is not None:
+        order, forward = node._tag
+        where = f", made by backward pass {order} of {_source(node)}"
+    return f"node {op} of shape {node.shape} and dtype {node.dtype}{where}"
+
+
+def _short(array: np.ndarray) -> str:
+    return np.array2string(np.asarray(array), threshold=6, precision=17)
+
+
+class _Verifier:
+    """``verify=True``: every rewrite checked where it happens, at the current point.
+
+    A rule replaces ``old.op(*inputs)`` by a new node. The check evaluates the
+    original op on the simplified inputs' values and compares the rewrite's
+    value with it, so each rule is checked alone (rounding differences of
+    earlier rewrites do not add up). The tolerance is a running error bound:
+    ``rtol * (|a| + |b| + m)``, where ``m`` evaluates the polynomial structure
+    of both sides with absolute values (``|x| + |y|`` for ``x + y``,
+    ``|x| |y|`` for ``x y``), so a sum that cancels may differ by the rounding
+    of its terms and no more; infinities and NaNs must stay where they are.
+
+    A value can survive a wrong rewrite: ``(v + 0) + 1`` rewritten to ``x +
+    1``, for the kept variable ``v = x + 0``, has the same value and no
+    derivative with respect to ``v``. So the check also compares the sources
+    each side depends on (kept nodes and leaves that require grad): they must
+    be the same. In lazy mode, where nodes have no values yet, only that part
+    runs.
+    """
+
+    def __init__(self, builder: _Builder, kept: set[int]) -> None:
+        self.b = builder
+        self.kept = kept
+        self.deps: dict[int, tuple[Any, int]] = {}
+        self.values: dict[int, tuple[Any, np.ndarray | None]] = {}
+        self.mags: dict[int, tuple[Any, np.ndarray | None]] = {}
+        self.bits: dict[int, int] = {}
+        ops = builder.ops
+        self.mag_kinds = builder.poly_kinds | {
+            ops[k] for k in ("sum", "reshape", "broadcast", "transpose", "permute")
+        }
+
+    # ---- dependence
+    def _children(self, node: Any) -> list[Any]:
+        if type(node) is _Pending:
+            keep = self.b.keep
+            return [keep[r] for m in node.poly for r, _ in m]
+        return [] if id(node) in self.kept else list(node.inputs)
+
+    def dependence(self, node: Any) -> int:
+        """The sources ``node`` depends on, as a bit set."""
+        memo = self.deps
+        stack = [node]
+        while stack:
+            n = stack[-1]
+            if id(n) in memo:
+                stack.pop()
+                continue
+            if id(n) in self.kept or (type(n) is not _Pending and n.op is None):
+                stack.pop()
+                bit = 0
+                if n.requires_grad:
+                    bit = self.bits.setdefault(id(n), 1 << len(self.bits))
+                memo[id(n)] = (n, bit)
+                continue
+            children = self._children(n)
+            missing = [c for c in children if id(c) not in memo]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            bits = 0
+            for c in children:
+                bits |= memo[id(c)][1]
+            memo[id(n)] = (n, bits)
+        return memo[id(node)][1]
+
+    # ---- values and magnitudes
+    def _poly_value(self, poly: dict, absolute: bool) -> np.ndarray | None:
+        total: Any = 0.0
+        for monomial, c in poly.items():
+            term: Any = abs(c) if absolute else c
+            for rank, e in monomial:
+                atom = self.b.keep[rank]
+                v = self.magnitude(atom) if absolute else atom.cached_data
+                if v is None:
+                    return None
+                term = term * v**e
+            total = total + term
+        return total
+
+    def value(self, node: Any) -> np.ndarray | None:
+        if type(node) is not _Pending:
+            return node.cached_data
+        found = self.values.get(id(node))
+        if found is None:
+            found = self.values[id(node)] = (node, self._poly_value(node.poly, False))
+        return found[1]
+
+    def _abs_eval(self, op: Any, mags: list[Any], value: Any) -> Any:
+        """A bound on the rounding-free size of ``op``'s terms, from its inputs' bounds."""
+        ops = self.b.ops
+        kind = type(op)
+        if any(m is None for m in mags):
+            return None if value is None else np.abs(value)
+        if kind is ops["add"]:
+            return mags[0] + mags[1]
+        if kind is ops["mul"]:
+            return mags[0] * mags[1]
+        if kind is ops["add_scalar"] and _real(op.scalar):
+            return mags[0] + abs(op.scalar)
+        if kind is ops["mul_scalar"] and _real(op.scalar):
+            return mags[0] * abs(op.scalar)
+        if kind is ops["div_scalar"] and _real(op.scalar) and op.scalar != 0:
+            return mags[0] / abs(op.scalar)
+        if kind is ops["negate"]:
+            return mags[0]
+        if kind is ops["pow"] and _integer(op.scalar) and op.scalar >= 1:
+            return mags[0] ** int(op.scalar)
+        if kind is ops["tanh_backward"]:
+            return mags[0] * (1 + mags[1] ** 2)
+        if kind in (ops["sum"], ops["reshape"], ops["broadcast"], ops["transpose"], ops["permute"]):
+            return op.compute(mags[0])
+        return None if value is None else np.abs(value)
+
+    def magnitude(self, node: Any) -> np.ndarray | None:
+        """``node``'s polynomial structure evaluated with absolute values (None if lazy)."""
+        memo = self.mags
+        stack = [node]
+        while stack:
+            n = stack[-1]
+            if id(n) in memo:
+                stack.pop()
+                continue
+            if type(n) is _Pending:
+                atoms = self._children(n)
+                missing = [a for a in atoms if id(a) not in memo]
+                if missing:
+                    stack.extend(missing)
+                    continue
+                stack.pop()
+                memo[id(n)] = (n, self._poly_value(n.poly, True))
+                continue
+            if n.op is None or id(n) in self.kept or type(n.op) not in self.mag_kinds:
+                stack.pop()
+                data = n.cached_data
+                memo[id(n)] = (n, None if data is None else np.abs(data))
+                continue
+            missing = [c for c in n.inputs if id(c) not in memo]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            mags = [memo[id(c)][1] for c in n.inputs]
+            memo[id(n)] = (n, self._abs_eval(n.op, mags, n.cached_data))
+        return memo[id(node)][1]
+
+    # ---- the check
+    def check(self, old: Value, inputs: tuple[Any, ...], result: Any, rule: str) -> None:
+        """Raise :class:`RewriteError` if ``result`` does not stand for ``old``'s op
+        applied to the (simplified) ``inputs``."""
+        expected = 0
+        for x in inputs:
+            expected |= self.dependence(x)
+        self._same_sources(old, expected, result, rule)
+        values = [self.value(x) for x in inputs]
+        if any(v is None for v in values):
+            return  # lazy: no values to compare yet
+        with np.errstate(all="ignore"):
+            reference = old.op.compute(*values)
+            bound = self._abs_eval(old.op, [self.magnitude(x) for x in inputs], reference)
+        self._same_value(old, reference, bound, result, rule)
+
+    def check_built(self, old: Value, pending: _Pending, result: Value) -> None:
+        """Raise :class:`RewriteError` if the nodes built for ``pending`` differ from it."""
+        rule = "polynomial normal form"
+        self._same_sources(old, self.dependence(pending), result, rule)
+        reference = self.value(pending)
+        if reference is not None:
+            self._same_value(old, reference, self.magnitude(pending), result, rule)
+
+    def _same_sources(self, old: Value, expected: int, result: Any, rule: str) -> None:
+        got = self.dependence(result)
+        if got == expected:
+            return
+        names = {bit: self.deps[key][0] for key, bit in self.bits.items()}
+        lost = [names[b] for b in names if expected & b and not got & b]
+        gained = [names[b] for b in names if got & b and not expected & b]
+        what = "cut the dependence on" if lost else "added a dependence on"
+        raise RewriteError(
+            f"simplify (verify): the rule {rule!r} {what} {_describe((lost or gained)[0])} "
+            f"when it rewrote {_describe(old)}: the new graph would differentiate differently",
+            rule,
+            old,
+        )
+
+    def _same_value(self, old: Value, reference: Any, bound: Any, result: Any, rule: str) -> None:
+        new = self.value(result)
+        if new is None:
+            return
+        with np.errstate(all="ignore"):
+            problem = _mismatch(
+                np.asarray(reference), np.asarray(new), bound, self.magnitude(result)
+            )
+        if problem:
+            raise RewriteError(
+                f"simplify (verify): the rule {rule!r} changed the value of {_describe(old)}: "
+                f"the original op gives {_short(reference)}, the rewrite {_short(new)} "
+                f"({problem})",
+                rule,
+                old,
+            )
+
+
+def _mismatch(expected: np.ndarray, got: np.ndarray, *bounds: Any) -> str:
+    """Why ``got`` is not ``expected`` up to rounding (an empty string if it is)."""
+    if expected.shape != got.shape:
+        return f"shape {got.shape} where {expected.shape} is right"
+    if expected.dtype.kind not in "fc":
+        if expected.dtype != got.dtype or not np.array_equal(expected, got):
+            return "integer or boolean values differ"
+        return ""
+    if expected.dtype != got.dtype:
+        return f"dtype {got.dtype} where {expected.dtype} is right"
+    nan = np.isnan(expected)
+    if not np.array_equal(nan, np.isnan(got)):
+        return "NaN where the original has none, or the other way round"
+    finite = np.isfinite(expected)
+    if not np.array_equal(finite, np.isfinite(got)) or np.any(~finite & ~nan & (expected != got)):
+        return "an infinity changed"
+    rtol = _RTOL.get(expected.dtype.itemsize, 1e-9)
+    scale = np.abs(expected) + np.abs(got)
+    for bound in bounds:
+        if bound is not None:
+            scale = scale + np.abs(bound)
+    excess = np.where(finite, np.abs(expected - got) - rtol * scale, 0.0)
+    if np.any(excess > 0):
+        worst = int(np.argmax(excess))
+        diff = np.abs(expected - got).flat[worst]
+        return f"a difference of {diff:.3g} where rounding allows {rtol * scale.flat[worst]:.3g}"
+    return ""
+
+
 def simplify(
-    *outputs: Value | Sequence[Value], keep: Sequence[Value] = (), polynomials: bool = True
+    *outputs: Value | Sequence[Value],
+    keep: Sequence[Value] = (),
+    polynomials: bool = True,
+    verify: bool | None = None,
 ) -> Simplified:
     """An equivalent, smaller graph for ``outputs``, and the node counts before and after.
 
@@ -727,6 +1134,13 @@ def simplify(
     ``polynomials=False`` leaves out the polynomial normal form (see the
     module docstring), keeping sums and products factored as they were.
 
+    ``verify=True`` checks every rewrite as it is made (see :class:`_Verifier`):
+    the rebuilt node must have the value of the op it replaces, at the current
+    point, up to rounding, and depend on the same variables; a rewrite that
+    fails raises :class:`RewriteError` naming the rule and the node. ``None``
+    (the default) follows :data:`VERIFY`, which :func:`verify_rewrites` and
+    the environment variable ``ADJOINT_VERIFY_SIMPLIFY=1`` switch on.
+
     >>> import adjoint as ad
     >>> x = ad.Tensor(0.3)
     >>> d2 = ad.grad(ad.grad(ad.tanh))(x)
@@ -746,9 +1160,11 @@ def simplify(
     from adjoint.functional import active_variables
 
     kept = {id(node) for node in [*keep, *active_variables()]}
+    if verify is None:
+        verify = VERIFY
     with autograd._gc_paused:  # many new objects, no reference cycles (see PAUSE_GC)
         for use_polys in (True, False) if polynomials else (False,):
-            new_outputs, made = _rebuild(topo, outputs, use_polys, kept)
+            new_outputs, made = _rebuild(topo, outputs, use_polys, kept, verify)
             if made <= before:  # the new graph's nodes are among those made: no count needed
                 return Simplified(new_outputs, before)
             after = len(find_topo_sort(new_outputs))
@@ -758,11 +1174,12 @@ def simplify(
 
 
 def _rebuild(
-    topo: list[Value], outputs: Sequence[Value], use_polys: bool, kept: set[int]
+    topo: list[Value], outputs: Sequence[Value], use_polys: bool, kept: set[int], verify: bool
 ) -> tuple[tuple[Value, ...], int]:
     """The simplified outputs, and how many nodes the pass made or kept (at least as
     many as the new graph has)."""
-    builder = _Builder(use_polys)
+    builder = _Builder(use_polys, frozenset(kept))
+    verifier = _Verifier(builder, kept) if verify else None
     # Nodes that only polynomial consumers read need not be built as nodes: their
     # consumers' normal forms absorb them (about a third of the nodes a nested
     # derivative's pass would build and then drop).
@@ -784,8 +1201,14 @@ def _rebuild(
         else:
             inputs = tuple([mapped[id(x)] for x in old.inputs])
             absorbed = needed is not None and id(old) not in needed
-            mapped[id(old)] = builder.rewrite(old, inputs, absorbed)
+            mapped[id(old)] = result = builder.rewrite(old, inputs, absorbed)
+            if verifier is not None:
+                verifier.check(old, inputs, result, builder.rule)
     new_outputs = tuple(builder.built(tuple(mapped[id(out)] for out in outputs)))
+    if verifier is not None:  # outputs left as polynomials: their nodes against them
+        for out, new in zip(outputs, new_outputs):
+            if type(mapped[id(out)]) is _Pending:
+                verifier.check_built(out, mapped[id(out)], new)
     return new_outputs, len(builder.rank)  # every node of the new graph is ranked
 
 
