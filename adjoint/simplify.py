@@ -38,6 +38,16 @@ keeps the factored form. Products with zero are
 left alone: ``x * 0`` is NaN for infinite ``x``, so folding it to zeros would
 change values.
 
+Each rewrite is one small named rule (:func:`_rules`), exact in real
+arithmetic. A node given in ``keep`` (and every variable of a running
+functional call) is a leaf to all of them: a rule that looked through the
+kept ``v = x + 0`` to rewrite ``(v + 0) + 1`` as ``x + 1`` kept the value but
+cut the dependence on ``v``, which made nested ``grad`` return zero or wrong
+derivatives from the 3rd order on (issue 16). ``simplify(..., verify=True)``,
+or :func:`verify_rewrites`, or ``ADJOINT_VERIFY_SIMPLIFY=1`` for a whole
+process (the test suite runs so), checks every rewrite as it is made, value
+and dependence, and raises :class:`RewriteError` naming the rule and the node.
+
 The original graph is never modified: unchanged nodes are reused as they are,
 everything else is a new node (with its census tag copied). Variables (leaves
 that require grad) stay the same objects, so the simplified graph can be
@@ -1054,8 +1064,10 @@ class _Verifier:
         lost = [names[b] for b in names if expected & b and not got & b]
         gained = [names[b] for b in names if got & b and not expected & b]
         what = "cut the dependence on" if lost else "added a dependence on"
+        node = (lost or gained)[0]
+        source = ("the kept " if id(node) in self.kept else "the variable ") + _describe(node)
         raise RewriteError(
-            f"simplify (verify): the rule {rule!r} {what} {_describe((lost or gained)[0])} "
+            f"simplify (verify): the rule {rule!r} {what} {source} "
             f"when it rewrote {_describe(old)}: the new graph would differentiate differently",
             rule,
             old,

@@ -308,7 +308,7 @@ def test_a_rule_that_cuts_a_dependence_is_named(monkeypatch):
     d = lambda x: ad.log(1 + x**2) * x
     for _ in range(4):
         d = ad.grad(d)
-    with pytest.raises(RewriteError, match="dependence on node AddScalar"):
+    with pytest.raises(RewriteError, match="cut the dependence on the kept node AddScalar"):
         d(ad.Tensor(-0.939))
     with ad.verify_rewrites(False):
         assert float(d(ad.Tensor(-0.939))) == 0.0  # the wrong value users got
