@@ -521,6 +521,33 @@ def trace_evaluation(*outputs: Value) -> EvaluationTrace:
     return EvaluationTrace(*outputs)
 
 
+def _unrealized(root: Value) -> list[Value]:
+    """The nodes ``root`` needs that hold no data yet, ``root`` last, in the order the
+    engine computes them: the post-order of :func:`~adjoint.autograd.find_topo_sort`,
+    not descending into computed nodes (as lazy realization walks).
+
+    Every input counts, whether it requires grad or not: what is computed does not
+    depend on what is differentiated.
+    """
+    if root.cached_data is not None:
+        return []
+    visited = {root}
+    order: list[Value] = []
+    stack = [(root, iter(root.inputs))]
+    while stack:
+        node, pending = stack[-1]
+        for child in pending:
+            if child in visited or child.cached_data is not None:
+                continue
+            visited.add(child)
+            stack.append((child, iter(child.inputs)))
+            break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
 def evaluation_steps(*outputs: Value) -> Iterator[Step]:
     """Evaluate lazy ``outputs`` one node per ``next()``, yielding a :class:`Step` each time.
 
@@ -538,10 +565,7 @@ def evaluation_steps(*outputs: Value) -> Iterator[Step]:
     graph = _graph(outputs)
     index = 0
     for output in outputs:
-        plan = autograd._topo_sort(
-            [output], lambda n: [x for x in n.inputs if x.cached_data is None]
-        )
-        for node in plan:
+        for node in _unrealized(output):
             if node.cached_data is not None:
                 continue
             if node.op is None:

@@ -144,6 +144,40 @@ def test_evaluation_steps_compute_exactly_what_the_output_needs_once():
     np.testing.assert_allclose(z.numpy(), np.sin(np.exp([1.0, 2.0]) * [0.5, -1.0]) * 3)
 
 
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["no_grad_leaf", "grad_leaf"])
+def test_evaluation_steps_include_nodes_that_need_no_gradient(requires_grad):
+    # What is computed does not depend on what is differentiated: with a leaf that
+    # needs no gradient, Log and EWiseMul were once computed inside Exp's step.
+    with ad.lazy_mode():
+        x = ad.Tensor(2.0, name="x", requires_grad=requires_grad)
+        c = ad.Tensor(3.0, name="c", requires_grad=False)
+        y = ad.exp(ad.log(x) * x)
+        z = ad.exp(ad.log(c) * x) + c
+    ops = [n for n in ad.Graph(y, z).nodes if n.op is not None]
+    names = []
+    for step in ad.evaluation_steps(y, z):
+        names.append(step.op.name)
+        assert step.node.cached_data is not None
+        assert sum(n.cached_data is not None for n in ops) == step.index + 1  # one per step
+    assert names == ["Log", "EWiseMul", "Exp", "Log", "EWiseMul", "Exp", "EWiseAdd"]
+    assert float(y.numpy()) == pytest.approx(4.0, rel=1e-15)
+    assert float(z.numpy()) == pytest.approx(np.exp(np.log(3.0) * 2.0) + 3.0, rel=1e-15)
+
+
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["no_grad_leaf", "grad_leaf"])
+def test_evaluation_steps_skip_what_is_computed(requires_grad):
+    with ad.lazy_mode():
+        x = ad.Tensor(2.0, name="x", requires_grad=requires_grad)
+        m = ad.log(x) * x
+        y = ad.exp(m)
+    m.numpy()  # computes Log and EWiseMul, not Exp
+    assert [s.op.name for s in ad.evaluation_steps(y)] == ["Exp"]
+    assert list(ad.evaluation_steps(y)) == []
+    # Eager nodes are computed as they are made: there is nothing left to step through.
+    x = ad.Tensor(2.0, name="x", requires_grad=requires_grad)
+    assert list(ad.evaluation_steps(ad.exp(ad.log(x) * x))) == []
+
+
 def test_trace_records_steps_and_who_pulled_them():
     x, w, h, y, z = lazy_pair()
     with ad.trace_evaluation(y, z) as trace:
