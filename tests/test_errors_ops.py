@@ -179,3 +179,76 @@ def test_elementwise_shapes_that_do_not_broadcast(mode, x):
         ad.where(np.array([True, False]), x, 0.0)
     with pytest.raises(ValueError, match=r"where: shapes \(3, 4\) and \(5,\) do not broadcast"):
         ad.where(True, x, np.ones(5))
+
+
+# -------------------------------------------------------------- sum_to_shape
+
+BAD_TARGETS = [  # (target, error, message) for an input of shape (2, 3)
+    ((3, 2), ValueError, r"cannot sum shape \(2, 3\) to \(3, 2\): the target must broadcast"),
+    ((2,), ValueError, r"cannot sum shape \(2, 3\) to \(2,\): the target must broadcast"),
+    ((4, 3), ValueError, r"to \(4, 3\): the target must broadcast to \(2, 3\)"),
+    ((0, 3), ValueError, r"to \(0, 3\): the target must broadcast"),
+    ((2, 3, 1), ValueError, r"to \(2, 3, 1\): .* at most 2 dimension\(s\)"),
+    ((1, 2, 3), ValueError, r"to \(1, 2, 3\): .* at most 2 dimension\(s\)"),
+    (6, ValueError, r"cannot sum shape \(2, 3\) to \(6,\)"),
+    ((-1, 3), ValueError, r"to \(-1, 3\): sizes must be non-negative"),
+    ((2, -3), ValueError, r"to \(2, -3\): sizes must be non-negative"),
+    (None, TypeError, r"target shape must be a tuple of ints, got None"),
+    ("23", TypeError, r"target shape must be a tuple of ints, got '23'"),
+    (2.0, TypeError, r"target shape must be a tuple of ints, got 2.0"),
+    ((2.0, 3), TypeError, r"got \(2.0, 3\) \(summing a tensor of shape \(2, 3\)\)"),
+    ((True, 3), TypeError, r"got \(True, 3\)"),
+    ({2: 3}, TypeError, r"got \{2: 3\}"),
+]
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "message"), BAD_TARGETS, ids=[repr(t) for t, _, _ in BAD_TARGETS]
+)
+def test_sum_to_shape_refuses_targets_that_do_not_broadcast(mode, target, error, message):
+    a = ad.Tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(error, match=rf"^sum_to_shape: (.* )?{message}"):
+        ad.sum_to_shape(a, target)
+
+
+GOOD_TARGETS = [  # target, the sum NumPy gives for an input of shape (2, 3)
+    ((2, 3), lambda a: a),
+    ((1, 3), lambda a: a.sum(0, keepdims=True)),
+    ((3,), lambda a: a.sum(0)),
+    ((2, 1), lambda a: a.sum(1, keepdims=True)),
+    ((1, 1), lambda a: a.sum(keepdims=True)),
+    ((1,), lambda a: a.sum(keepdims=True)[0]),
+    ((), lambda a: a.sum()),
+    ([1, 3], lambda a: a.sum(0, keepdims=True)),
+    (3, lambda a: a.sum(0)),
+    ((np.int64(2), np.int64(1)), lambda a: a.sum(1, keepdims=True)),
+]
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"), GOOD_TARGETS, ids=[repr(t) for t, _ in GOOD_TARGETS]
+)
+def test_sum_to_shape_sums_over_broadcast_axes(mode, target, expected):
+    data = np.arange(6.0).reshape(2, 3)
+    a = ad.Tensor(data)
+    out = ad.sum_to_shape(a, target)
+    want = expected(data)
+    assert out.shape == want.shape
+    np.testing.assert_array_equal(out.numpy(), want)
+    if out.shape == a.shape:
+        assert out is a
+    # sum_to_shape is the adjoint of broadcast_to: <sum_to_shape(a), v> = <a, broadcast(v)>
+    v = np.arange(1.0, 1.0 + want.size).reshape(want.shape)
+    assert np.vdot(out.numpy(), v) == np.vdot(data, np.broadcast_to(v, data.shape))
+
+
+def test_sum_to_shape_in_gradients_still_works(mode):
+    # BroadcastTo's rule (unchecked) and MatMul's broadcast batch axes (checked).
+    w = ad.Tensor(np.array([[0.5], [-1.0]]))
+    b = ad.Tensor(np.array([0.1, 0.2, 0.3]))
+    x = ad.Tensor(np.arange(24.0).reshape(4, 2, 3) / 10)
+    m = ad.Tensor(np.arange(6.0).reshape(3, 2) / 10)
+    loss = ad.sum(ad.tanh((x + b) * w) @ m)
+    loss.backward()
+    assert w.grad.shape == w.shape and b.grad.shape == b.shape and m.grad.shape == m.shape
+    assert ad.gradcheck(lambda w, b, m: ad.sum(ad.tanh((x + b) * w) @ m), w, b, m, order=2)

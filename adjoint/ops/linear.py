@@ -109,7 +109,7 @@ class BroadcastTo(TensorOp):
         return np.broadcast_to(a, self.shape)
 
     def gradient(self, out_grad, node):
-        return (sum_to_shape(out_grad, node.inputs[0].shape),)
+        return (_sum_to_shape(out_grad, node.inputs[0].shape),)
 
     def infer_shape(self, shape):
         return self.shape
@@ -160,14 +160,67 @@ def _broadcast_to(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     return _make(BroadcastTo(shape), (a,))
 
 
-def sum_to_shape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+def sum_to_shape(a: Tensor, shape: Any) -> Tensor:
     """Sum ``a`` over the axes that broadcasting ``shape`` to ``a.shape`` created.
 
-    The adjoint of broadcasting: used by ``BroadcastTo`` and by ``MatMul``'s
-    broadcast batch axes. Returns ``a`` itself when the shapes already agree.
+    The adjoint of broadcasting: used by ``MatMul``'s broadcast batch axes (and,
+    unchecked, by ``BroadcastTo``). Returns ``a`` itself when the shapes already
+    agree. ``shape`` (a tuple or list of ints, or an int) must broadcast to
+    ``a.shape``: at most ``a.ndim`` sizes, each 1 or equal to the input's size on
+    that trailing axis; anything else is refused with the shapes named, never
+    silently reshaped. The check compares the shapes in Python: it costs a
+    gradient rule about a microsecond.
+
+    >>> import numpy as np, adjoint as ad
+    >>> ad.sum_to_shape(ad.Tensor(np.ones((2, 3))), (3,))
+    Tensor([2. 2. 2.], op=Summation)
     """
+    if not isinstance(a, Tensor):
+        a = as_tensor(a, "sum_to_shape")
     big = a.shape
-    if big == tuple(shape):
+    if type(shape) is not tuple or not all(type(n) is int for n in shape):
+        shape = _shape_of(shape, big)
+    if shape == big:  # the common case in gradient rules
+        return a
+    lead = len(big) - len(shape)
+    if lead < 0:
+        _cannot_sum(big, shape)
+    for n, m in zip(shape, big[lead:]):
+        if n != 1 and n != m:
+            _cannot_sum(big, shape)
+    return _sum_to_shape(a, shape)
+
+
+def _shape_of(shape: Any, big: tuple[int, ...]) -> tuple[int, ...]:
+    """A target shape given as a list, an int or NumPy ints, as a tuple of ints."""
+    if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not all(
+        isinstance(n, (numbers.Integral, np.integer)) and not isinstance(n, bool) for n in shape
+    ):
+        raise TypeError(
+            f"sum_to_shape: the target shape must be a tuple of ints, got {shape!r} "
+            f"(summing a tensor of shape {big})"
+        )
+    return tuple(int(n) for n in shape)
+
+
+def _cannot_sum(big: tuple[int, ...], shape: tuple[int, ...]) -> None:
+    if any(n < 0 for n in shape):
+        raise ValueError(
+            f"sum_to_shape: cannot sum shape {big} to {shape}: sizes must be non-negative"
+        )
+    raise ValueError(
+        f"sum_to_shape: cannot sum shape {big} to {shape}: the target must broadcast to "
+        f"{big}, with at most {len(big)} dimension(s), each 1 or equal to the input's "
+        "trailing dimension"
+    )
+
+
+def _sum_to_shape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``sum_to_shape`` without its checks, for gradient rules (their shapes are valid)."""
+    big = a.shape
+    if big == shape:
         return a
     lead = len(big) - len(shape)
     axes = tuple(range(lead)) + tuple(
@@ -175,7 +228,7 @@ def sum_to_shape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     )
     summed = _make(Summation(axes), (a,))
     # Summing leading axes away gives the shape already; axes of length 1 need a reshape.
-    return summed if summed.shape == tuple(shape) else _reshape(summed, tuple(shape))
+    return summed if summed.shape == shape else _reshape(summed, shape)
 
 
 def transpose(a: Tensor, axes: tuple[int, int] | None = None) -> Tensor:
