@@ -3,12 +3,20 @@
     python -m adjoint diff "tanh(x)*exp(-x**2)" --wrt x --order 3 --at x=0.3
 
 The formula is parsed by sympy, turned into an adjoint graph by
-:func:`adjoint.symbolic.from_sympy`, and differentiated
-by differentiating gradient graphs: order k is the reverse sweep applied to the
-order-(k-1) derivatives. With several ``--wrt`` variables every mixed partial is
-computed once (partials commute, so only sorted multi-indices are taken). Each
-derivative is printed beside sympy's exact one evaluated at the same point, with
-whether they agree, and the graph sizes per order.
+:func:`adjoint.symbolic.from_sympy`, and differentiated two ways, the two
+*paths* that :func:`adjoint.symbolic.check` compares too:
+
+* ``grad``: nested :func:`adjoint.grad` with its default settings, the way
+  users write derivatives (``ad.grad(ad.grad(f, argnums=1), argnums=0)``),
+  which runs :func:`adjoint.simplify.simplify` from the third order on;
+* ``backward``: repeated reverse sweeps, order k the sweep applied to the
+  order-(k-1) gradient graphs, never simplified.
+
+With several ``--wrt`` variables every mixed partial is computed once
+(partials commute, so only sorted multi-indices are taken). Each derivative is
+printed on both paths beside sympy's exact one evaluated at the same point,
+with whether each path agrees, and the graph sizes per order. The exit code is
+1 when a derivative on either path disagrees.
 
 Parsing never ``eval``s user text as Python: the text is first checked with
 :mod:`ast` (only numbers, names, arithmetic and calls of the allowed functions
@@ -32,6 +40,7 @@ import sympy
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 from adjoint.autograd import Tensor, derivative_order, find_topo_sort, gradients
+from adjoint.functional import grad
 from adjoint.symbolic import from_sympy
 
 #: The functions a formula may call, by the name the user types.
@@ -154,23 +163,45 @@ def _tensor(value: Tensor | float) -> Tensor:
 # --------------------------------------------------------------- differentiation
 
 
+#: The paths each derivative is built by, as named in the output.
+PATHS = ("grad", "backward")
+
+
 @dataclass
 class Derivative:
-    """One derivative: which variables (with repeats), adjoint's value and sympy's."""
+    """One derivative: which variables (with repeats), adjoint's values and sympy's.
+
+    ``tensor`` and ``value`` are the derivative built by repeated backward
+    passes (the ``backward`` path), ``grad_tensor`` and ``grad_value`` the one
+    nested :func:`adjoint.grad` returns (the ``grad`` path).
+    """
 
     wrt: tuple[str, ...]
     tensor: Tensor | float
     exact: sympy.Expr
     value: float
     exact_value: float
+    grad_tensor: Tensor | float
+    grad_value: float
 
     @property
     def order(self) -> int:
         return len(self.wrt)
 
     @property
+    def agrees_by_path(self) -> dict[str, bool]:
+        """Per path (``"grad"``, ``"backward"``): does its value agree with sympy's?"""
+        close = lambda v: bool(np.isclose(v, self.exact_value, rtol=1e-9, atol=1e-12))  # noqa: E731
+        return {"grad": close(self.grad_value), "backward": close(self.value)}
+
+    @property
+    def disagreeing(self) -> tuple[str, ...]:
+        """The paths whose value disagrees with sympy's."""
+        return tuple(name for name, ok in self.agrees_by_path.items() if not ok)
+
+    @property
     def agrees(self) -> bool:
-        return bool(np.isclose(self.value, self.exact_value, rtol=1e-9, atol=1e-12))
+        return not self.disagreeing
 
     def label(self, f: str = "f") -> str:
         if not self.wrt:
@@ -186,8 +217,9 @@ def differentiate(
 ) -> tuple[list[Derivative], list[list[Tensor]]]:
     """All derivatives of ``expr`` up to ``order`` in the ``wrt`` variables, at ``at``.
 
-    Returns the derivatives (order 0 first) and, per order, the adjoint Tensors
-    of that order (for graph sizes and drawings).
+    Each derivative is built on both paths (module docstring). Returns the
+    derivatives (order 0 first) and, per order, the backward-built adjoint
+    Tensors of that order (for graph sizes and drawings).
     """
     symbols = {str(s): s for s in expr.free_symbols}
     missing = sorted(set(symbols) - set(at))
@@ -203,13 +235,14 @@ def differentiate(
     variables.update(symbols)
     leaves = {variables[name]: Tensor(value, name=name) for name, value in at.items()}
     point = {variables[name]: value for name, value in at.items()}
+    position = {name: k for k, name in enumerate(at)}
 
     function = from_sympy(expr, list(leaves))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         top = _tensor(function(*leaves.values()))
     current: dict[tuple[str, ...], Tensor] = {(): top}
-    derivatives = [_derivative((), top, expr, point)]
+    derivatives = [_derivative((), top, top, expr, point)]
     by_order = [[top]]
     wrt_leaves = [leaves[variables[name]] for name in wrt]
     for _ in range(order):
@@ -223,14 +256,20 @@ def differentiate(
             for i, g in zip(todo, grads):
                 following[(*index, wrt[i])] = g
         for index, g in following.items():
+            nested = function
+            for name in index:
+                nested = grad(nested, argnums=position[name])
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                by_grad = nested(*leaves.values())
             exact = sympy.diff(expr, *[variables[name] for name in index])
-            derivatives.append(_derivative(index, g, exact, point))
+            derivatives.append(_derivative(index, g, by_grad, exact, point))
         by_order.append(list(following.values()))
         current = following
     return derivatives, by_order
 
 
-def _derivative(wrt, tensor, exact, point) -> Derivative:
+def _derivative(wrt, tensor, grad_tensor, exact, point) -> Derivative:
     try:
         exact_number = exact.evalf(subs=point, n=30)
     except (ZeroDivisionError, ArithmeticError):
@@ -245,7 +284,15 @@ def _derivative(wrt, tensor, exact, point) -> Derivative:
         raise UsageError(
             f"{what} overflows float64 at {where} (sympy gives {exact_number.evalf(6)})"
         )
-    return Derivative(tuple(wrt), tensor, exact, float(tensor), float(exact_number))
+    return Derivative(
+        tuple(wrt),
+        tensor,
+        exact,
+        float(tensor),
+        float(exact_number),
+        grad_tensor,
+        float(grad_tensor),
+    )
 
 
 def graph_sizes(by_order: list[list[Tensor]]) -> list[tuple[int, int, int]]:
@@ -278,12 +325,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "diff",
         help="differentiate a formula to any order and check it against sympy",
         description=(
-            "Differentiate EXPR with adjoint (reverse mode applied again and again to "
-            "gradient graphs) up to --order in the --wrt variables, at the point given by "
-            "--at, and compare every derivative with sympy's exact one. With several "
+            "Differentiate EXPR with adjoint up to --order in the --wrt variables, at the "
+            "point given by --at, on two paths: nested ad.grad with its default settings "
+            "(as users call it; simplified from the 3rd order on) and repeated backward() "
+            "(reverse mode applied again and again to the raw gradient graphs), and "
+            "compare every derivative on each path with sympy's exact one. With several "
             "--wrt variables all mixed partials are computed. Also prints the size of "
-            "the graph of each order's derivatives, raw and after ad.simplify. Exit "
-            "code: 0 when all derivatives agree, 1 when one does not, 2 for a usage error."
+            "the graph of each order's derivatives, raw, after ad.simplify and as nested "
+            "ad.grad returns them. Exit code: 0 when all derivatives agree on both paths, "
+            "1 when one does not (the output names the path), 2 for a usage error."
         ),
         epilog=(
             "EXPR uses numbers, variables, + - * / ** (or ^), parentheses, the constants "
@@ -348,11 +398,23 @@ def run(args: argparse.Namespace) -> int:
     where = ", ".join(f"{name} = {value:g}" for name, value in at.items())
     print(f"f = {expr}" + (f"   at {where}" if where else ""))
     print()
+    print(
+        "adjoint's derivatives two ways: nested ad.grad (as users call it, simplified "
+        "from the\n3rd order on) and repeated backward() (raw); the last two columns say "
+        "whether each\nagrees with sympy."
+    )
+    print()
     width = max(12, *(len(d.label()) + 2 for d in derivatives))
-    print(f"{'derivative':<{width}}{'adjoint':>24}{'sympy (exact)':>24}   agree")
+    print(
+        f"{'derivative':<{width}}{'nested ad.grad':>24}{'repeated backward()':>24}"
+        f"{'sympy (exact)':>24}   grad  backward"
+    )
     for d in derivatives:
-        flag = "yes" if d.agrees else "NO"
-        print(f"{d.label():<{width}}{d.value:>24.16g}{d.exact_value:>24.16g}   {flag}")
+        flags = d.agrees_by_path
+        print(
+            f"{d.label():<{width}}{d.grad_value:>24.16g}{d.value:>24.16g}"
+            f"{d.exact_value:>24.16g}   {_flag(flags['grad']):<4}  {_flag(flags['backward'])}"
+        )
     if args.formulas:
         print()
         for d in derivatives:
@@ -361,13 +423,27 @@ def run(args: argparse.Namespace) -> int:
     print("graph sizes (nodes in the graph of all derivatives of that order):")
     for k, (total, made, simplified) in enumerate(graph_sizes(by_order)):
         extra = f", {made} made by backward pass {k}" if k else ""
-        print(f"  order {k}: {total}{extra}; {simplified} after ad.simplify")
+        nested = ""
+        if k:
+            tensors = [d.grad_tensor for d in derivatives if d.order == k]
+            nested = f"; {len(find_topo_sort(tensors))} as nested ad.grad returns them"
+        print(f"  order {k}: {total}{extra}; {simplified} after ad.simplify{nested}")
     if args.draw:
         _draw([t for tensors in by_order for t in tensors], args.draw)
         print(f"\ngraph drawn to {args.draw}")
+    print()
     ok = all(d.agrees for d in derivatives)
-    print("\nall derivatives agree with sympy" if ok else "\nMISMATCH with sympy")
+    if ok:
+        print("all derivatives agree with sympy, by nested ad.grad and by repeated backward()")
+    for name, title in (("grad", "nested ad.grad"), ("backward", "repeated backward()")):
+        wrong = [d.label() for d in derivatives if name in d.disagreeing]
+        if wrong:
+            print(f"MISMATCH with sympy ({name}): {title} disagrees at {', '.join(wrong)}")
     return 0 if ok else 1
+
+
+def _flag(agrees: bool) -> str:
+    return "yes" if agrees else "NO"
 
 
 _DRAW_FORMATS = (".svg", ".png", ".dot", ".gv")
@@ -389,4 +465,4 @@ def _draw(tensors: list[Tensor], path: str) -> None:
         raise UsageError(f"--draw: {error}") from None
 
 
-__all__ = ["UsageError", "parse_formula", "parse_assignments", "differentiate"]
+__all__ = ["UsageError", "parse_formula", "parse_assignments", "differentiate", "PATHS"]

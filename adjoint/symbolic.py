@@ -49,14 +49,18 @@ exact binary value. So gradient rules that compute constants in floating
 point still give formulas that sympy can match exactly.
 
 :func:`check` compares adjoint's n-th derivatives with ``sympy.diff``,
-exactly, and :func:`from_sympy` turns a formula into a function of Tensors.
+exactly, on both paths that build them: nested :func:`adjoint.grad`, as users
+call it (simplified from the third order on), and repeated backward passes
+(the raw gradient graphs); a bug in either, the simplifier's included, fails
+the check and the report names the path. :func:`from_sympy` turns a formula
+into a function of Tensors.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -78,6 +82,8 @@ __all__ = [
     "check",
     "CheckReport",
     "Derivative",
+    "PathResult",
+    "PATHS",
     "register_translation",
     "has_translation",
 ]
@@ -513,9 +519,48 @@ def _evaluate(expr: sympy.Expr, values: Mapping[sympy.Symbol, float]) -> complex
 # ------------------------------------------------------------------------- check
 
 
+#: The ways :func:`check` builds each derivative, in the order it reports them.
+PATHS = ("grad", "backward")
+_PATH_TITLES = {"grad": "nested ad.grad", "backward": "repeated backward()"}
+
+
+@dataclass
+class PathResult:
+    """One way of building a derivative, compared with sympy by :func:`check`.
+
+    ``name`` is ``"grad"`` (nested :func:`adjoint.grad` with its default
+    settings, the way users compute derivatives, simplification from the third
+    order on included) or ``"backward"`` (repeated backward passes with one-hot
+    cotangents, never simplified). ``expr`` is the graph as sympy, ``value``
+    its number at the inputs, ``status`` as for :class:`Derivative`.
+    """
+
+    name: str
+    expr: sympy.Expr
+    value: float
+    status: str  # "identical", "equal in value" or "DIFFERENT"
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "DIFFERENT"
+
+
+def _worst(statuses: Sequence[str]) -> str:
+    for status in ("DIFFERENT", "equal in value"):
+        if status in statuses:
+            return status
+    return "identical"
+
+
 @dataclass
 class Derivative:
-    """One derivative compared by :func:`check`: sympy's and adjoint's, as formulas and values."""
+    """One derivative compared by :func:`check`: sympy's and adjoint's, as formulas and values.
+
+    ``paths`` holds each way adjoint built it (:data:`PATHS`: ``"grad"`` and
+    ``"backward"``, see :class:`PathResult`); ``status`` is the worst of
+    theirs, so a derivative is ``ok`` only when every path agrees with sympy.
+    ``adjoint_expr`` and ``adjoint_value`` are the backward-built one's.
+    """
 
     label: str
     latex: str
@@ -524,14 +569,22 @@ class Derivative:
     sympy_value: float
     adjoint_value: float
     status: str  # "identical", "equal in value" or "DIFFERENT"
+    paths: dict[str, PathResult] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.status != "DIFFERENT"
 
     @property
+    def failed_paths(self) -> tuple[str, ...]:
+        """The names of the paths whose derivative disagrees with sympy's."""
+        return tuple(name for name, p in self.paths.items() if not p.ok)
+
+    @property
     def abs_diff(self) -> float:
-        return abs(self.adjoint_value - self.sympy_value)
+        """The largest |adjoint - sympy| at the inputs, over the paths."""
+        values = [p.value for p in self.paths.values()] or [self.adjoint_value]
+        return max(abs(v - self.sympy_value) for v in values)
 
 
 def _short(expr: Any, width: int = 60) -> str:
@@ -543,10 +596,12 @@ def _short(expr: Any, width: int = 60) -> str:
 class CheckReport:
     """The result of :func:`check`: true (``bool(report)``, ``report.ok``) when all agree.
 
-    ``identical`` says that every difference simplified to zero;
-    ``max_abs_diff`` is the largest difference between adjoint's numbers and
-    sympy's (evaluated to 30 digits) at the inputs. Prints as a table in a
-    terminal and as Markdown with formulas in a notebook.
+    ``identical`` says that every difference, on every path, simplified to
+    zero; ``max_abs_diff`` is the largest difference between adjoint's numbers
+    and sympy's (evaluated to 30 digits) at the inputs. ``paths`` says per path
+    (``"grad"``, ``"backward"``) whether all its derivatives agree, and
+    ``failed_paths`` names those that do not. Prints as a table in a terminal
+    and as Markdown with formulas in a notebook.
     """
 
     name: str
@@ -566,6 +621,17 @@ class CheckReport:
     def max_abs_diff(self) -> float:
         return max((d.abs_diff for d in self.derivatives), default=0.0)
 
+    @property
+    def paths(self) -> dict[str, bool]:
+        """Per path, in the order of :data:`PATHS`: True when all its derivatives agree."""
+        names = [n for n in PATHS if any(n in d.paths for d in self.derivatives)]
+        return {n: all(d.paths[n].ok for d in self.derivatives if n in d.paths) for n in names}
+
+    @property
+    def failed_paths(self) -> tuple[str, ...]:
+        """The paths with at least one derivative that disagrees with sympy."""
+        return tuple(n for n, ok in self.paths.items() if not ok)
+
     def __bool__(self) -> bool:
         return self.ok
 
@@ -573,12 +639,17 @@ class CheckReport:
         n = len(self.derivatives)
         same = sum(d.status == "identical" for d in self.derivatives)
         bad = sum(not d.ok for d in self.derivatives)
-        verdict = "OK" if self.ok else "FAILED"
         parts = [f"{same} of {n} identical"]
         if n - same - bad:
             parts.append(f"{n - same - bad} equal in value only")
         if bad:
             parts.append(f"{bad} DIFFERENT")
+        paths = self.paths
+        if self.ok:
+            verdict = "OK" + (f", {' and '.join(paths)} agree" if paths else "")
+        else:
+            said = [f"{name} {'agrees' if ok else 'DISAGREES'}" for name, ok in paths.items()]
+            verdict = ": ".join(["FAILED", ", ".join(said)] if said else ["FAILED"])
         return (
             f"check {self.name}, order {self.order}: {verdict} ({', '.join(parts)}; "
             f"max |adjoint - sympy| at the inputs = {self.max_abs_diff:.3g})"
@@ -592,13 +663,19 @@ class CheckReport:
             if d.ok and shown >= 12:
                 continue
             shown += d.ok
+            status = d.status if d.ok else f"DIFFERENT ({', '.join(d.failed_paths)})"
             lines.append(
-                f"  {d.label:<{width}}  {d.status:<14}  |diff| {d.abs_diff:.2e}  "
+                f"  {d.label:<{width}}  {status:<14}  |diff| {d.abs_diff:.2e}  "
                 f"{_short(d.sympy_expr)}"
             )
             if not d.ok:
-                lines.append(f"  {'':<{width}}    sympy   {d.sympy_expr}  = {d.sympy_value!r}")
-                lines.append(f"  {'':<{width}}    adjoint {d.adjoint_expr}  = {d.adjoint_value!r}")
+                lines.append(
+                    f"  {'':<{width}}    {'sympy':<9}{'':<16}{d.sympy_expr}  = {d.sympy_value!r}"
+                )
+                for p in d.paths.values():
+                    lines.append(
+                        f"  {'':<{width}}    {p.name:<9}{p.status:<16}{p.expr}  = {p.value!r}"
+                    )
         hidden = sum(d.ok for d in self.derivatives) - shown
         if hidden > 0:
             lines.append(f"  ... and {hidden} more that agree")
@@ -606,23 +683,37 @@ class CheckReport:
             f"{k} = {np.array2string(np.asarray(v), precision=6)}" for k, v in self.point.items()
         )
         lines.append(f"  at {point}")
+        if self.paths:
+            titles = (f"{n} = {_PATH_TITLES.get(n, n)}" for n in self.paths)
+            lines.append("  paths: " + "; ".join(titles))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"<CheckReport {self._summary()}>"
 
     def _repr_markdown_(self) -> str:
+        names = list(self.paths)
         rows = [
             f"**{self._summary()}**",
             "",
-            "| derivative | sympy | adjoint | status | \\|diff\\| |",
-            "|---|---|---|---|---|",
+            "| derivative | sympy | "
+            + " | ".join(_PATH_TITLES.get(n, n) for n in names)
+            + " | status | \\|diff\\| |",
+            "|---|---|" + "---|" * len(names) + "---|---|",
         ]
         for d in self.derivatives:
-            same = d.status == "identical"
-            adjoint = "(same)" if same else f"${_cell(d.adjoint_expr)}$"
+            cells = []
+            for n in names:
+                p = d.paths.get(n)
+                if p is None:
+                    cells.append("")
+                elif p.status == "identical":
+                    cells.append("(same)")
+                else:
+                    cells.append(f"${_cell(p.expr)}$ ({p.status})")
+            status = d.status if d.ok else f"DIFFERENT ({', '.join(d.failed_paths)})"
             rows.append(
-                f"| ${d.latex}$ | ${_cell(d.sympy_expr)}$ | {adjoint} | {d.status} "
+                f"| ${d.latex}$ | ${_cell(d.sympy_expr)}$ | {' | '.join(cells)} | {status} "
                 f"| {d.abs_diff:.2e} |"
             )
         return "\n".join(rows)
@@ -686,6 +777,24 @@ def _label(name: str, out_index: tuple, out_ndim: int, syms: list[sympy.Symbol])
     return text, rf"\frac{{{top}}}{{{bottom}}}"
 
 
+def _output_element(f: Callable[..., Tensor], index: tuple[int, ...]) -> Callable[..., Tensor]:
+    """``f``'s output element ``index`` as a scalar function (``f`` itself for a 0-d output)."""
+    if not index:
+        return f
+    return lambda *xs: f(*xs)[index]
+
+
+def _partial(h: Callable[..., Tensor], j: int, index: tuple[int, ...]) -> Callable[..., Tensor]:
+    """The derivative of the scalar function ``h`` in element ``index`` of argument ``j``,
+    as users write it: ``ad.grad(h, argnums=j)``, indexed (default settings)."""
+    from adjoint.functional import grad
+
+    g = grad(h, argnums=j)
+    if not index:
+        return g
+    return lambda *xs: g(*xs)[index]
+
+
 def check(
     f: Callable[..., Tensor],
     *inputs: Any,
@@ -696,15 +805,25 @@ def check(
     samples: int = 3,
     seed: int = 0,
 ) -> CheckReport:
-    """Compare adjoint's derivatives of ``f`` up to... exactly ``order`` with ``sympy.diff``.
+    """Compare adjoint's derivatives of ``f`` of exactly ``order`` with ``sympy.diff``.
 
     ``f`` is applied to Tensors made from ``inputs`` (named by ``names``, a
     Tensor input's own name, or ``x0``, ``x1``, ...) and its graph becomes
     sympy with :func:`to_sympy`. Every ``order``-th partial derivative of every
     output element, mixed ones included and each order of differentiation
-    separately, is built by adjoint as a graph (backward passes with one-hot
-    cotangents, repeated), converted with :func:`to_sympy`, and compared with
+    separately, is built by adjoint as a graph in two ways (the *paths*,
+    :data:`PATHS`), converted with :func:`to_sympy`, and compared with
     ``sympy.diff`` of the forward formula:
+
+    * ``"grad"``: nested :func:`adjoint.grad` with its default settings, as
+      users call it: ``ad.grad(ad.grad(f, argnums=j), argnums=i)``, each level
+      indexed to the element it differentiates (and ``f``'s output to one
+      element). From the third order on this path runs the simplifier, so
+      ``check`` tests :func:`adjoint.simplify.simplify` where users meet it.
+    * ``"backward"``: backward passes with one-hot cotangents, repeated on the
+      gradient graphs, never simplified: the engine's own rules.
+
+    Each path's derivative is
 
     * ``identical``: the difference simplifies to 0;
     * ``equal in value``: simplify could not prove it, but the difference is 0
@@ -713,14 +832,16 @@ def check(
     * ``DIFFERENT`` otherwise.
 
     Adjoint's numbers (the gradient graphs' values) are compared with sympy's
-    at the inputs too (``max_abs_diff``). The report is true when nothing is
-    DIFFERENT. The cost grows as (number of input elements) ** order: meant
-    for small inputs.
+    at the inputs too (``max_abs_diff``). The report is true when nothing, on
+    either path, is DIFFERENT; ``report.failed_paths`` names the paths that
+    disagree and each :class:`Derivative` holds both results in ``paths``.
+    The cost grows as (number of input elements) ** order: meant for small
+    inputs.
 
     >>> import adjoint as ad
     >>> report = ad.symbolic.check(lambda x, y: ad.sin(x * y), 0.5, 2.0, order=2)
-    >>> report.ok, report.identical
-    (True, True)
+    >>> report.ok, report.identical, report.paths
+    (True, True, {'grad': True, 'backward': True})
     """
     if not isinstance(order, int) or order < 1:
         raise ValueError(f"check: order must be a positive int, got {order!r}")
@@ -738,7 +859,7 @@ def check(
     variables = [(j, idx) for j, leaf in enumerate(leaves) for idx in np.ndindex(leaf.shape)]
     point = {symbols[leaves[j]][idx]: float(arrays[j][idx]) for j, idx in variables}
 
-    # items: (out_index, path of variables, tensor or None, element index)
+    # The backward path. items: (out_index, path of variables, tensor or None, element index)
     items = [(e, (), out, e) for e in np.ndindex(out.shape)]
     for _ in range(order):
         extended = []
@@ -770,19 +891,13 @@ def check(
             expr = found
         return expr
 
-    name = getattr(f, "__name__", "f")
-    name = name if name.isidentifier() else "f"
-    derivatives = []
-    for e, path, tensor, index in items:
-        want = sympy_derivative(e, path)
-        if tensor is None:
-            got, got_value = sympy.Integer(0), 0.0
-        else:
-            got = translate(tensor)[index]
-            got_value = float(tensor.numpy()[index])
-        want_value = _evaluate(want, point).real
-        syms = [symbols[leaves[variables[v][0]]][variables[v][1]] for v in path]
-        text, latex = _label(name, e, out.ndim, syms)
+    # Both paths often give the same formula: compare each pair of formulas once.
+    compared: dict[tuple[sympy.Expr, sympy.Expr], str] = {}
+
+    def compare(got: sympy.Expr, want: sympy.Expr) -> str:
+        status = compared.get((got, want))
+        if status is not None:
+            return status
         if _proved_zero(got - want):
             status = "identical"
         else:
@@ -794,9 +909,38 @@ def check(
                 if not np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
                     status = "DIFFERENT"
                     break
+        compared[(got, want)] = status
+        return status
+
+    def result(name: str, got: sympy.Expr, got_value: float, want: sympy.Expr, want_value: float):
+        status = compare(got, want)
         if not np.isclose(got_value, want_value, rtol=1e-7, atol=1e-10, equal_nan=True):
             status = "DIFFERENT"
-        derivatives.append(Derivative(text, latex, want, got, want_value, got_value, status))
+        return PathResult(name, got, got_value, status)
+
+    name = getattr(f, "__name__", "f")
+    name = name if name.isidentifier() else "f"
+    derivatives = []
+    for e, path, tensor, index in items:
+        want = sympy_derivative(e, path)
+        want_value = _evaluate(want, point).real
+        if tensor is None:
+            got, got_value = sympy.Integer(0), 0.0
+        else:
+            got = translate(tensor)[index]
+            got_value = float(tensor.numpy()[index])
+        backward = result("backward", got, got_value, want, want_value)
+        # The grad path: nested ad.grad, one level per variable of the path.
+        h = _output_element(f, e)
+        for v in path:
+            h = _partial(h, *variables[v])
+        nested = h(*leaves)
+        grad = result("grad", translate(nested)[()], float(nested.numpy()), want, want_value)
+        syms = [symbols[leaves[variables[v][0]]][variables[v][1]] for v in path]
+        text, latex = _label(name, e, out.ndim, syms)
+        status = _worst([grad.status, backward.status])
+        paths = {"grad": grad, "backward": backward}
+        derivatives.append(Derivative(text, latex, want, got, want_value, got_value, status, paths))
     return CheckReport(name, order, dict(zip(labels, arrays)), derivatives)
 
 

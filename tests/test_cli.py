@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import types
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -20,13 +22,22 @@ def run(capsys, *argv):
     return code, out, err
 
 
+class Row(NamedTuple):
+    grad: float  # nested ad.grad
+    backward: float  # repeated backward()
+    sympy: float
+    grad_agrees: bool
+    backward_agrees: bool
+
+
 def rows(out):
-    """{label: (adjoint value, sympy value, agree)} from the derivative table."""
+    """{label: Row} from the derivative table of the tour or of ``diff``."""
     table = {}
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 4 and parts[3] in ("yes", "NO"):
-            table[parts[0]] = (float(parts[1]), float(parts[2]), parts[3] == "yes")
+        if len(parts) == 6 and {parts[4], parts[5]} <= {"yes", "NO"}:
+            values = [float(p) for p in parts[1:4]]
+            table[parts[0]] = Row(*values, parts[4] == "yes", parts[5] == "yes")
     return table
 
 
@@ -34,12 +45,30 @@ def test_tour_runs_with_no_arguments(capsys):
     code, out, err = run(capsys)
     assert code == 0 and not err
     table = rows(out)
-    assert table["y"][0] == pytest.approx(np.log(2) + 10 - np.sin(5), rel=1e-14)
-    assert table["dy/dx1"][0] == pytest.approx(5.5, rel=1e-14)
-    assert table["dy/dx2"][0] == pytest.approx(2 - np.cos(5), rel=1e-14)
-    assert table["d2y/dx2dx2"][0] == pytest.approx(np.sin(5), rel=1e-14)
-    assert all(agree for _, _, agree in table.values())
+    assert len(table) == 7
+    assert table["y"].backward == pytest.approx(np.log(2) + 10 - np.sin(5), rel=1e-14)
+    assert table["dy/dx1"].backward == pytest.approx(5.5, rel=1e-14)
+    assert table["dy/dx2"].backward == pytest.approx(2 - np.cos(5), rel=1e-14)
+    assert table["d2y/dx2dx2"].backward == pytest.approx(np.sin(5), rel=1e-14)
+    for row in table.values():  # nested ad.grad gives the same numbers
+        assert row.grad == pytest.approx(row.sympy, rel=1e-14, abs=1e-15)
+        assert row.grad_agrees and row.backward_agrees
     assert "all derivatives agree with sympy" in out
+
+
+def test_tour_checks_nested_grad_too(capsys, monkeypatch):
+    # A broken ad.grad (its results off by 1e-6) must fail the tour in the grad column.
+    import adjoint as ad
+
+    grad = ad.grad
+    off = lambda f, argnums=0: lambda *xs: grad(f, argnums)(*xs) + 1e-6  # noqa: E731
+    monkeypatch.setattr(ad, "grad", off)
+    code, out, _ = run(capsys)
+    assert code == 1 and "MISMATCH" in out
+    table = rows(out)
+    assert table["y"].grad_agrees
+    assert not any(row.grad_agrees for label, row in table.items() if label != "y")
+    assert all(row.backward_agrees for row in table.values())
 
 
 def test_diff_single_variable_to_third_order(capsys):
@@ -53,8 +82,9 @@ def test_diff_single_variable_to_third_order(capsys):
     assert list(table) == ["f", "df/dx", "d^2f/dx^2", "d^3f/dx^3"]
     for label, n in zip(table, range(4)):
         exact = float(sympy.diff(f, x, n).subs(x, 0.3))
-        assert table[label][0] == pytest.approx(exact, rel=1e-12)
-        assert table[label][1] == pytest.approx(exact, rel=1e-15)
+        assert table[label].grad == pytest.approx(exact, rel=1e-12)
+        assert table[label].backward == pytest.approx(exact, rel=1e-12)
+        assert table[label].sympy == pytest.approx(exact, rel=1e-15)
     assert "order 3:" in out
 
 
@@ -66,21 +96,23 @@ def test_diff_all_mixed_partials_once_each(capsys):
     assert code == 0
     table = rows(out)
     assert list(table) == ["f", "df/dx", "df/dy", "d^2f/dx^2", "d^2f/dxdy", "d^2f/dy^2"]
-    assert table["d^2f/dxdy"][0] == pytest.approx(2 * -1 + np.cos(0.5) * np.exp(-1), rel=1e-14)
+    want = 2 * -1 + np.cos(0.5) * np.exp(-1)
+    assert table["d^2f/dxdy"].backward == pytest.approx(want, rel=1e-14)
+    assert table["d^2f/dxdy"].grad == pytest.approx(want, rel=1e-14)
 
 
 def test_diff_defaults_to_every_variable_and_accepts_comma_lists(capsys):
     code, out, _ = run(capsys, "diff", "a*b", "--at", "a=2,b=3", "--order", "2")
     assert code == 0
     table = rows(out)
-    assert table["df/da"][0] == 3 and table["df/db"][0] == 2
-    assert table["d^2f/dadb"][0] == 1 and table["d^2f/da^2"][0] == 0
+    assert table["df/da"][:2] == (3, 3) and table["df/db"][:2] == (2, 2)
+    assert table["d^2f/dadb"][:2] == (1, 1) and table["d^2f/da^2"][:2] == (0, 0)
 
 
 def test_diff_derivative_in_a_variable_not_in_the_formula_is_zero(capsys):
     code, out, _ = run(capsys, "diff", "x**3", "--wrt", "y", "--order", "2", "--at", "x=1,y=2")
     assert code == 0
-    assert rows(out)["d^2f/dy^2"][0] == 0
+    assert rows(out)["d^2f/dy^2"][:3] == (0, 0, 0)
 
 
 def test_diff_graph_sizes_grow_with_order_and_simplify_small(capsys):
@@ -114,7 +146,52 @@ def test_diff_reports_a_mismatch_with_exit_code_1(capsys, monkeypatch):
 
     monkeypatch.setattr(elementwise.Sin, "gradient", lambda self, g, node: (g * 2.0,))
     code, out, _ = run(capsys, "diff", "sin(x)", "--at", "x=0.4")
-    assert code == 1 and "MISMATCH" in out and not rows(out)["df/dx"][2]
+    row = rows(out)["df/dx"]
+    assert code == 1 and not row.grad_agrees and not row.backward_agrees
+    assert "MISMATCH with sympy (grad): nested ad.grad disagrees at df/dx" in out
+    assert "MISMATCH with sympy (backward): repeated backward() disagrees at df/dx" in out
+
+
+# Issue 16: nested ad.grad (simplified from the 3rd order on) gave 0.0 for the 4th
+# derivative of log(1 + x**2) * x at -0.939, and diff, which then built derivatives
+# by repeated backward() only, said all was right.
+def test_diff_checks_nested_grad_to_the_fifth_order(capsys):
+    code, out, _ = run(capsys, "diff", "log(1+x**2)*x", "--order", "5", "--at", "x=-0.939")
+    table = rows(out)
+    assert list(table) == ["f", "df/dx", *(f"d^{n}f/dx^{n}" for n in range(2, 6))]
+    assert table["d^4f/dx^4"].sympy == pytest.approx(1.619306749360434, rel=1e-15)
+    for row in table.values():
+        assert row.grad == pytest.approx(row.sympy, rel=1e-12)
+        assert row.grad_agrees and row.backward_agrees
+    assert code == 0 and "all derivatives agree with sympy" in out
+    assert re.search(r"order 5: .*; \d+ as nested ad.grad returns them", out)
+
+
+def _constant_of_same_value(*outputs, keep=(), polynomials=True):
+    """A broken simplifier: each output replaced by a constant of the same value."""
+    import adjoint as ad
+
+    cut = tuple(ad.Tensor(o.numpy(), requires_grad=False) for o in outputs)
+    return types.SimpleNamespace(outputs=cut)
+
+
+def test_diff_catches_a_simplifier_that_cuts_the_graph(capsys, monkeypatch):
+    import adjoint.functional
+
+    monkeypatch.setattr(adjoint.functional, "_simplify_graph", _constant_of_same_value)
+    argv = ("diff", "log(1+x**2)*x", "--order", "5", "--at", "x=-0.939")
+    code, out, _ = run(capsys, *argv)
+    table = rows(out)
+    assert code == 1
+    # The 3rd derivative is simplified into a constant of the right value: the 4th is 0.
+    assert [label for label, row in table.items() if not row.grad_agrees] == [
+        "d^4f/dx^4",
+        "d^5f/dx^5",
+    ]
+    assert table["d^4f/dx^4"].grad == 0 and table["d^4f/dx^4"].backward_agrees
+    assert all(row.backward_agrees for row in table.values())
+    assert "MISMATCH with sympy (grad): nested ad.grad disagrees at d^4f/dx^4, d^5f/dx^5" in out
+    assert "(backward)" not in out and "all derivatives agree" not in out
 
 
 @pytest.mark.parametrize(
@@ -180,6 +257,8 @@ def test_every_allowed_function_is_differentiated_to_second_order():
     x = sympy.Symbol("x", real=True)
     assert derivatives[0].value == pytest.approx(float(expr.subs(x, 0.7)), rel=1e-14)
     assert len(derivatives) == 3 and all(d.agrees for d in derivatives)
+    assert all(d.agrees_by_path == {"grad": True, "backward": True} for d in derivatives)
+    assert derivatives[2].grad_value == pytest.approx(derivatives[2].exact_value, rel=1e-12)
 
 
 def test_python_m_adjoint_runs_as_a_program():

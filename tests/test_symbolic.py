@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import types
 
 import numpy as np
 import pytest
@@ -296,11 +297,18 @@ def test_check_passes_on_correct_ops_and_reads_well():
     assert report.ok and bool(report) and report.identical
     assert len(report.derivatives) == 2 * 9
     text = str(report)
-    assert text.startswith("check f, order 2: OK (18 of 18 identical")
+    assert text.startswith("check f, order 2: OK, grad and backward agree (18 of 18 identical")
     assert "∂²f[1]/∂x0∂x1_0" in text
+    assert "paths: grad = nested ad.grad; backward = repeated backward()" in text
     markdown = report._repr_markdown_()
     assert r"\frac{\partial^{2} f_{1}}{\partial x_{0}\,\partial x_{1 0}}" in markdown
+    assert "| nested ad.grad | repeated backward() |" in markdown
     assert markdown.count("\n|") == 2 + 18
+    assert report.paths == {"grad": True, "backward": True} and report.failed_paths == ()
+    for d in report.derivatives:
+        assert list(d.paths) == ["grad", "backward"] and d.failed_paths == ()
+        assert d.adjoint_value == d.paths["backward"].value
+        assert d.paths["grad"].value == pytest.approx(d.sympy_value, rel=1e-12)
 
 
 def test_check_catches_a_wrong_gradient():
@@ -313,6 +321,9 @@ def test_check_catches_a_wrong_gradient():
     text = str(report)
     assert "FAILED" in text and "x0*cos(x0)" in text and "x0*sin(x0)" in text
     assert "at x0 = 0.4" in text
+    # A wrong rule is wrong on both paths, and the report says so.
+    assert d.failed_paths == ("grad", "backward") == report.failed_paths
+    assert "grad DISAGREES, backward DISAGREES" in text
 
 
 def test_check_catches_a_wrong_second_derivative_only_at_order_two():
@@ -345,6 +356,80 @@ def test_check_errors():
 def test_check_third_order():
     report = symbolic.check(lambda x: ad.tanh(x) * ad.log(x), 0.8, order=3)
     assert report.ok and report.identical
+
+
+# Issue 16: nested ad.grad (simplified from the 3rd order on) gave 0.0 for the 4th
+# derivative of log(1 + x**2) * x at -0.939 while check, which then built derivatives
+# by repeated backward() only, said all was right. check now follows both paths.
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize(
+    ("fn", "x"),
+    [
+        (lambda x: ad.log(1 + x**2) * x, -0.939),
+        (lambda x: ad.tanh(x) * ad.exp(-(x**2)), 0.3),
+    ],
+    ids=["log(1+x^2)*x", "tanh(x)*exp(-x^2)"],
+)
+def test_check_both_paths_to_the_fifth_order(fn, x, order):
+    report = symbolic.check(fn, x, order=order)
+    assert report.ok and report.identical, report
+    (d,) = report.derivatives
+    assert d.paths["grad"].status == d.paths["backward"].status == "identical"
+    # The grad path is exactly what users compute: nested ad.grad, default settings.
+    nested = fn
+    for _ in range(order):
+        nested = ad.grad(nested)
+    assert d.paths["grad"].value == float(nested(ad.Tensor(x)))
+    assert d.paths["grad"].value == pytest.approx(d.sympy_value, rel=1e-12, abs=1e-12)
+
+
+def test_check_grad_path_takes_mixed_partials_with_argnums_and_indexing():
+    # Two arguments, one a vector, a vector output: each third partial is
+    # ad.grad(ad.grad(ad.grad(f_e, argnums=i)[..], argnums=j)[..], argnums=k)[..].
+    fn = lambda w, s: ad.tanh(w * s) * w[::-1]  # noqa: E731
+    report = symbolic.check(fn, [0.3, -0.2], 0.7, order=3)
+    assert report.ok and report.paths == {"grad": True, "backward": True}, report
+    assert len(report.derivatives) == 2 * 3**3
+    mixed = next(d for d in report.derivatives if d.label == "∂³f[1]/∂x0_0∂x1∂x0_1")
+    g = ad.grad(lambda w, s: fn(w, s)[1], argnums=0)
+    g2 = ad.grad(lambda w, s: g(w, s)[0], argnums=1)
+    g3 = ad.grad(lambda w, s: g2(w, s), argnums=0)
+    value = g3(ad.Tensor([0.3, -0.2]), ad.Tensor(0.7))[1]
+    assert mixed.paths["grad"].value == float(value)
+
+
+def _constant_of_same_value(*outputs, keep=(), polynomials=True):
+    """A broken simplifier: each output replaced by a constant of the same value, which
+    cuts its dependence on the variables (the kind of bug of issue 16)."""
+    cut = tuple(ad.Tensor(o.numpy(), requires_grad=False) for o in outputs)
+    return types.SimpleNamespace(outputs=cut)
+
+
+def test_check_catches_a_simplifier_that_cuts_the_graph(monkeypatch):
+    import adjoint.functional
+
+    fn = lambda x: ad.log(1 + x**2) * x  # noqa: E731
+    monkeypatch.setattr(adjoint.functional, "_simplify_graph", _constant_of_same_value)
+    # Orders 1 and 2 are not simplified by default: nothing to catch.
+    assert symbolic.check(fn, -0.939, order=2).ok
+    # Order 3: the value is right, but the formula is a number, not a function of x.
+    third = symbolic.check(fn, -0.939, order=3)
+    assert not third.ok and third.failed_paths == ("grad",)
+    (d,) = third.derivatives
+    assert d.status == "DIFFERENT" and d.failed_paths == ("grad",)
+    assert d.paths["grad"].status == "DIFFERENT" and d.paths["grad"].expr.is_Number
+    assert d.paths["backward"].status == "identical"
+    assert third.max_abs_diff < 1e-12
+    assert "FAILED: grad DISAGREES, backward agrees" in str(third)
+    assert "DIFFERENT (grad)" in third._repr_markdown_()
+    # Order 4: the issue's report, a wrong number (0.0 against 1.619...).
+    fourth = symbolic.check(fn, -0.939, order=4)
+    assert fourth.failed_paths == ("grad",)
+    (d,) = fourth.derivatives
+    assert d.paths["grad"].value == 0.0
+    assert d.sympy_value == pytest.approx(1.619306749360434, rel=1e-12)
+    assert d.paths["backward"].value == pytest.approx(d.sympy_value, rel=1e-12)
+    assert fourth.max_abs_diff == pytest.approx(1.619306749360434, rel=1e-12)
 
 
 # -------------------------------------------------------------------- from_sympy
@@ -422,4 +507,4 @@ def test_from_sympy_errors():
 def test_markdown_cells_survive_absolute_values():
     report = symbolic.check(lambda x: ad.abs(x) * x, -0.5)
     rows = report._repr_markdown_().splitlines()[2:]
-    assert all(row.count("|") - row.count(r"\|") == 6 for row in rows), rows
+    assert all(row.count("|") - row.count(r"\|") == 7 for row in rows), rows
