@@ -853,7 +853,8 @@ class Tensor(Value):
         graph node (``create_graph=True``, the default), so it can be
         differentiated again; ``backward`` overwrites ``.grad``, it does not
         accumulate. ``create_graph=False`` builds plain constants instead:
-        cheaper, first order only.
+        cheaper, first order only (in lazy mode too: the adjoints are computed
+        when ``backward`` runs, since a constant holds data, not a recipe).
 
         What stays alive: with ``create_graph=True`` a leaf's ``.grad`` is the
         root of a gradient graph whose rules refer to forward nodes (``exp``'s
@@ -1206,8 +1207,18 @@ def compute_gradient_of_variables(
     (see :data:`PAUSE_GC`).
     """
     if not create_graph:
-        with no_grad():
-            compute_gradient_of_variables(output_tensor, out_grad.detach())
+        with no_grad(), _gc_paused:
+            adjoints = _backward(output_tensor, out_grad.detach(), None)
+        for node, adjoint in adjoints.items():
+            if adjoint.op is not None:
+                # Lazy mode recorded the adjoint: compute it and keep only its data.
+                # A recorded node refers to its inputs, and through them back to
+                # the forward graph and to ``node`` itself (x.grad = g * x): a
+                # cycle, and a graph kept alive by what should be a constant.
+                constant = Tensor.make_const(adjoint.realize_cached_data())
+                constant._tag = adjoint._tag
+                adjoint = constant
+            node.grad = adjoint
         return
     with _gc_paused:
         adjoints = _backward(output_tensor, out_grad, None)

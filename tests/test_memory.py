@@ -213,6 +213,31 @@ def test_backward_keeps_the_forward_graph_alive_until_grad_is_cleared(no_gc):
     assert forward() is None  # nothing kept: the graph went with its output
 
 
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_backward_without_create_graph_stores_constants_and_makes_no_cycle(no_gc, lazy):
+    """Issue 17: lazily, ``create_graph=False`` left ``x.grad`` an unrealized EWiseMul node
+    that referred back to ``x`` (a cycle, and a graph kept alive). Both modes store
+    realized constant leaves, of derivative order 1, with the same values."""
+    with ad.lazy_mode(lazy):
+        x = ad.Tensor([0.5, 2.0])
+        h = (ad.tanh(x) * x).retain_grad()
+        y = ad.sum(h * h)
+        y.backward(create_graph=False)
+    for grad in (x.grad, h.grad):
+        assert grad.op is None and grad.inputs == () and not grad.requires_grad
+        assert grad.cached_data is not None and autograd.derivative_order(grad) == 1
+    t = np.array([0.5, 2.0])
+    value = np.tanh(t) * t
+    np.testing.assert_allclose(h.grad.numpy(), 2 * value, rtol=1e-15)
+    np.testing.assert_allclose(
+        x.grad.numpy(), 2 * value * ((1 - np.tanh(t) ** 2) * t + np.tanh(t)), rtol=1e-15
+    )
+    refs = [weakref.ref(n) for n in ad.find_topo_sort([y])]
+    del x, h, y
+    alive = [r() for r in refs if r() is not None]
+    assert not alive, f"{len(alive)} node(s) survived, e.g. {alive[0].op}: a reference cycle"
+
+
 def test_the_one_cycle_is_a_leaf_and_the_grad_that_depends_on_it(no_gc):
     """What the backward() docstring says: x -> x.grad -> ... -> x when the gradient uses x;
     clearing the grad breaks it, create_graph=False never makes it."""
