@@ -12,12 +12,14 @@ plain ``(H, W)`` image works too.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from adjoint.autograd import Tensor
+from adjoint.nn import _bool_arg, _integer_arg, _real_arg
 
 __all__ = [
     "Transform",
@@ -29,12 +31,26 @@ __all__ = [
 ]
 
 
-def _generator(rng: np.random.Generator | int | None) -> Any:
+def _generator(rng: np.random.Generator | int | None, owner: str) -> Any:
+    """NumPy's global generator for None, ``rng`` itself, or a new one seeded with ``rng``."""
     if rng is None:
         return np.random
     if isinstance(rng, np.random.Generator):
         return rng
-    return np.random.default_rng(rng)
+    if isinstance(rng, bool) or not isinstance(rng, (numbers.Integral, np.integer)):
+        raise TypeError(
+            f"{owner}: rng must be a numpy.random.Generator, an int seed or None, "
+            f"got {type(rng).__name__}"
+        )
+    return np.random.default_rng(_integer_arg(rng, "rng (a seed)", owner, minimum=0))
+
+
+def _image(img: Any, owner: str, min_ndim: int) -> np.ndarray:
+    img = np.asarray(img)
+    if img.ndim < min_ndim:
+        axes = "(W,) or (H, W)" if min_ndim == 1 else "(H, W) or (C, H, W)"
+        raise ValueError(f"{owner}: expected an image of shape {axes}, got shape {img.shape}")
+    return img
 
 
 def _integers(rng: Any, low: int, high: int) -> tuple[int, int]:
@@ -47,7 +63,7 @@ class Transform:
     """A function of one sample's array (called by the dataset on each item)."""
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError()
+        raise NotImplementedError(f"{type(self).__name__} must define __call__()")
 
 
 class RandomFlipHorizontal(Transform):
@@ -57,10 +73,11 @@ class RandomFlipHorizontal(Transform):
     """
 
     def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
-        self.p = p
-        self.rng = _generator(rng)
+        self.p = _real_arg(p, "p", "RandomFlipHorizontal", 0.0, 1.0, high_open=False)
+        self.rng = _generator(rng, "RandomFlipHorizontal")
 
     def __call__(self, img: np.ndarray) -> np.ndarray:
+        img = _image(img, "RandomFlipHorizontal", 1)
         return np.flip(img, axis=-1).copy() if self.rng.random() < self.p else img
 
 
@@ -71,10 +88,11 @@ class RandomCrop(Transform):
     """
 
     def __init__(self, padding: int = 3, rng: np.random.Generator | int | None = None) -> None:
-        self.padding = padding
-        self.rng = _generator(rng)
+        self.padding = _integer_arg(padding, "padding", "RandomCrop", minimum=0)
+        self.rng = _generator(rng, "RandomCrop")
 
     def __call__(self, img: np.ndarray) -> np.ndarray:
+        img = _image(img, "RandomCrop", 2)
         p = self.padding
         dy, dx = _integers(self.rng, -p, p + 1)
         h, w = img.shape[-2:]
@@ -90,13 +108,27 @@ class Dataset:
     """
 
     def __init__(self, transforms: Sequence[Transform] | None = None) -> None:
-        self.transforms = list(transforms) if transforms else []
+        owner = type(self).__name__
+        if transforms is None:
+            transforms = []
+        elif callable(transforms) or not isinstance(transforms, (list, tuple)):
+            raise TypeError(
+                f"{owner}: transforms must be a list of transforms or None, "
+                f"got {type(transforms).__name__}"
+            )
+        for i, transform in enumerate(transforms):
+            if not callable(transform):
+                raise TypeError(
+                    f"{owner}: transforms[{i}] must be callable (a Transform), "
+                    f"got {type(transform).__name__}"
+                )
+        self.transforms = list(transforms)
 
     def __getitem__(self, index: int) -> Any:
-        raise NotImplementedError()
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__()")
 
     def __len__(self) -> int:
-        raise NotImplementedError()
+        raise NotImplementedError(f"{type(self).__name__} must define __len__()")
 
     def apply_transforms(self, x: np.ndarray) -> np.ndarray:
         """``x`` passed through every transform, in order."""
@@ -124,7 +156,21 @@ class NDArrayDataset(Dataset):
         super().__init__(transforms)
         if not arrays:
             raise ValueError("NDArrayDataset: give at least one array")
-        self.arrays = [np.asarray(a) for a in arrays]
+        self.arrays = []
+        for i, a in enumerate(arrays):
+            a = a.numpy() if isinstance(a, Tensor) else a
+            try:
+                a = np.asarray(a)
+            except ValueError:
+                raise ValueError(f"NDArrayDataset: array {i} is ragged") from None
+            if a.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"NDArrayDataset: array {i} has dtype {a.dtype}; batches become Tensors, "
+                    "so give bool, integer or floating-point data (labels as class indices)"
+                )
+            if a.ndim == 0:
+                raise ValueError(f"NDArrayDataset: array {i} is 0-d; samples lie along axis 0")
+            self.arrays.append(a)
         lengths = {len(a) for a in self.arrays}
         if len(lengths) != 1:
             raise ValueError(
@@ -135,6 +181,11 @@ class NDArrayDataset(Dataset):
         return len(self.arrays[0])
 
     def __getitem__(self, index: int) -> tuple[Any, ...]:
+        n = len(self)
+        if isinstance(index, bool) or not isinstance(index, (numbers.Integral, np.integer)):
+            raise TypeError(f"NDArrayDataset: index must be an int, got {type(index).__name__}")
+        if not -n <= index < n:
+            raise IndexError(f"NDArrayDataset: index {index} is out of range for {n} samples")
         first = self.apply_transforms(self.arrays[0][index])
         return (first, *(a[index] for a in self.arrays[1:]))
 
@@ -161,13 +212,16 @@ class DataLoader:
         rng: np.random.Generator | int | None = None,
         drop_last: bool = False,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        if not isinstance(dataset, Dataset):
+            raise TypeError(
+                "DataLoader: dataset must be an adjoint.data.Dataset, such as "
+                f"NDArrayDataset(x, y), got {type(dataset).__name__}"
+            )
         self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.rng = _generator(rng)
+        self.batch_size = _integer_arg(batch_size, "batch_size", "DataLoader")
+        self.shuffle = _bool_arg(shuffle, "shuffle", "DataLoader")
+        self.drop_last = _bool_arg(drop_last, "drop_last", "DataLoader")
+        self.rng = _generator(rng, "DataLoader")
 
     def __len__(self) -> int:
         n, b = len(self.dataset), self.batch_size

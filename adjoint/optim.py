@@ -18,25 +18,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from adjoint.autograd import Tensor
+from adjoint.nn import _real_arg
 
 __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
 
 
 class Optimizer:
-    """Base class: ``params``, ``step()``, ``reset_grad()``."""
+    """Base class: ``params``, ``step()``, ``reset_grad()``.
+
+    ``params`` is a list (or other ordered iterable) of distinct floating-point
+    leaf Tensors, as PyTorch requires: a bare Tensor or a set is a ``TypeError``,
+    an empty list, a computed tensor or a tensor listed twice a ``ValueError``.
+    """
 
     def __init__(self, params: Iterable[Tensor]) -> None:
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+        self.params = _param_list(params, type(self).__name__)
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
-        raise NotImplementedError()
+        raise NotImplementedError(f"{type(self).__name__} must define step()")
 
     def reset_grad(self) -> None:
         """Drop every parameter's ``.grad`` (and the graph it may keep alive)."""
@@ -55,12 +60,64 @@ class Optimizer:
                 yield i, p, p.grad.realize_cached_data()
 
 
+def _param_list(params: Any, owner: str) -> list[Tensor]:
+    """``params`` as a list of distinct floating-point leaf Tensors, as PyTorch checks them.
+
+    A bare Tensor, a set (its order changes from run to run) or anything not
+    iterable is a ``TypeError``; an empty list, a tensor computed by an op or a
+    tensor listed twice (it would be updated twice per step) a ``ValueError``.
+    """
+    if isinstance(params, Tensor):
+        raise TypeError(
+            f"{owner}: params must be an iterable of Tensors, such as model.parameters() or "
+            f"[w, b], got a single {type(params).__name__}; wrap it in a list"
+        )
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            f"{owner}: params must be an ordered collection such as a list, got a set "
+            "(its order changes from run to run)"
+        )
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            f"{owner}: params must be an iterable of Tensors, such as model.parameters(), "
+            f"got {type(params).__name__}"
+        ) from None
+    if not params:
+        raise ValueError(f"{owner}: got an empty list of parameters")
+    first: dict[int, int] = {}
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{owner}: params[{i}] must be a Tensor, got {type(p).__name__}")
+        if not p.is_leaf():
+            raise ValueError(
+                f"{owner}: params[{i}] is computed by {type(p.op).__name__}, not a leaf; "
+                "only leaf tensors (parameters) can be optimized"
+            )
+        if p.dtype.kind != "f":
+            raise TypeError(
+                f"{owner}: params[{i}] has dtype {p.dtype}; only floating-point tensors "
+                "can be optimized"
+            )
+        if id(p) in first:
+            raise ValueError(
+                f"{owner}: params[{first[id(p)]}] and params[{i}] are the same tensor; list "
+                "each parameter once (it would be updated twice per step)"
+            )
+        first[id(p)] = i
+    return params
+
+
 def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
     """Rescale the ``.grad`` of ``params`` to a joint L2 norm of at most ``max_norm``.
 
     Returns the norm before clipping. The clipped gradients are new constant
     tensors (the old ones are not changed in place: they may be graph nodes).
     """
+    max_norm = _real_arg(max_norm, "max_norm", "clip_grad_norm", 0.0, high_open=False)
+    if isinstance(params, Tensor):
+        params = [params]
     params = [p for p in params if p.grad is not None]
     total = math.sqrt(sum(float(np.sum(p.grad.numpy() ** 2)) for p in params))
     if total > max_norm:
@@ -81,6 +138,9 @@ class SGD(Optimizer):
     ``u = momentum * u + (1 - momentum) * g`` and ``w = w - lr * u``
     (needle's exponential average; PyTorch's ``u = momentum * u + g`` is the
     same with ``lr`` scaled by ``1 - momentum``). ``u`` starts at zero.
+
+    ``lr`` and ``weight_decay`` must be finite and non-negative and ``momentum``
+    lie in [0, 1) (at 1 needle's average would never move): else a ``ValueError``.
     """
 
     def __init__(
@@ -91,9 +151,9 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params)
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
+        self.lr = _real_arg(lr, "lr", "SGD", 0.0)
+        self.momentum = _real_arg(momentum, "momentum", "SGD", 0.0, 1.0)
+        self.weight_decay = _real_arg(weight_decay, "weight_decay", "SGD", 0.0)
         self.u: dict[int, np.ndarray] = {}
 
     def step(self) -> None:
@@ -119,6 +179,10 @@ class Adam(Optimizer):
     ``m = beta1 * m + (1 - beta1) * g``, ``v = beta2 * v + (1 - beta2) * g**2``,
     ``w = w - lr * m_hat / (sqrt(v_hat) + eps)`` where
     ``m_hat = m / (1 - beta1**t)`` and ``v_hat = v / (1 - beta2**t)``.
+
+    ``lr``, ``eps`` and ``weight_decay`` must be finite and non-negative and the
+    betas lie in [0, 1) (PyTorch's ranges; at 1 the bias correction divides by
+    zero): else a ``ValueError``.
     """
 
     def __init__(
@@ -131,11 +195,11 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params)
-        self.lr = lr
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.eps = eps
-        self.weight_decay = weight_decay
+        self.lr = _real_arg(lr, "lr", "Adam", 0.0)
+        self.beta1 = _real_arg(beta1, "beta1", "Adam", 0.0, 1.0)
+        self.beta2 = _real_arg(beta2, "beta2", "Adam", 0.0, 1.0)
+        self.eps = _real_arg(eps, "eps", "Adam", 0.0)
+        self.weight_decay = _real_arg(weight_decay, "weight_decay", "Adam", 0.0)
         self.t = 0
         self.m: dict[int, np.ndarray] = {}
         self.v: dict[int, np.ndarray] = {}

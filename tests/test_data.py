@@ -107,3 +107,15 @@ def test_a_custom_dataset_is_batched_by_stacking():
 
     (x,) = next(iter(data.DataLoader(Squares(), batch_size=5)))
     np.testing.assert_array_equal(x.numpy()[:, 1], [0, 1, 4, 9, 16])
+
+
+def test_bad_batch_sizes_and_string_labels_are_named_errors():
+    with pytest.raises(TypeError, match="DataLoader: batch_size must be an int, got 2.5"):
+        data.DataLoader(dataset(), batch_size=2.5)  # was a raw slicing error when iterated
+    with pytest.raises(ValueError, match="DataLoader: batch_size must be a positive int, got 0"):
+        data.DataLoader(dataset(), batch_size=0)
+    with pytest.raises(TypeError, match="NDArrayDataset: array 1 has dtype <U3"):
+        data.NDArrayDataset(np.zeros((2, 2)), np.array(["cat", "dog"]))
+    with pytest.raises(IndexError, match="index 10 is out of range for 10 samples"):
+        dataset()[10]
+    assert dataset()[-1][1] == 9

@@ -347,3 +347,148 @@ def test_the_digits_example_trains_both_models_for_an_epoch(tmp_path):
     assert histories["resnet"]["test_acc"][0] > 0.5
     assert histories["mlp"]["test_acc"][0] > 0.5
     assert plot.exists() or importlib.util.find_spec("matplotlib") is None
+
+
+# ---------------------------------------------------------------- labels (issue 17)
+
+
+def test_softmax_loss_refuses_fractional_nan_and_bool_labels_instead_of_truncating():
+    logits = ad.Tensor(rng().standard_normal((2, 3)))
+    with pytest.raises(ValueError, match="label 0 is 0.9"):
+        nn.SoftmaxLoss()(logits, [0.9, 1.9])  # was the loss of [0, 1]
+    with pytest.raises(ValueError, match="label 1 is nan"):
+        nn.SoftmaxLoss()(logits, ad.Tensor([0.0, np.nan], requires_grad=False))
+    with pytest.raises(TypeError, match="got dtype bool"):
+        nn.SoftmaxLoss()(logits, np.array([True, False]))
+    with pytest.raises(TypeError, match="got dtype <U1"):
+        nn.SoftmaxLoss()(logits, ["0", "1"])
+
+
+def test_softmax_loss_accepts_whole_float_labels_and_a_column_of_labels():
+    # ad.Tensor([0, 2]) is float64 and needle's pipelines give float labels: whole numbers pass.
+    logits = ad.Tensor(rng().standard_normal((3, 4)))
+    expected = float(nn.SoftmaxLoss()(logits, np.array([0, 2, 3])))
+    for labels in (
+        ad.Tensor([0, 2, 3], requires_grad=False),
+        np.float32([0, 2, 3]),
+        np.uint8([0, 2, 3]),
+        [[0], [2], [3]],
+    ):
+        assert float(nn.SoftmaxLoss()(logits, labels)) == expected
+
+
+# ------------------------------------------------------------------ state dicts
+
+
+class Net(nn.Module):
+    """Parameters in a Sequential, in a list and in a dict, a shared layer, and buffers."""
+
+    def __init__(self, seed=0):
+        super().__init__()
+        g = np.random.default_rng(seed)
+        self.features = nn.Sequential(nn.Linear(2, 4, rng=g), nn.BatchNorm1d(4), nn.ReLU())
+        self.heads = [nn.Linear(4, 3, rng=g), {"extra": nn.LayerNorm1d(3)}]
+        self.shared = self.heads[0]  # the same layer twice: its tensors are saved once
+        self.scale = nn.Parameter(g.standard_normal(3))
+        self.constant = ad.Tensor(np.ones(3), requires_grad=False)  # not state
+
+    def forward(self, x):
+        return self.heads[1]["extra"](self.shared(self.features(x))) * self.scale
+
+
+STATE_KEYS = [
+    "features.0.weight",
+    "features.0.bias",
+    "features.1.weight",
+    "features.1.bias",
+    "features.1.running_mean",
+    "features.1.running_var",
+    "heads.0.weight",
+    "heads.0.bias",
+    "heads.1.extra.weight",
+    "heads.1.extra.bias",
+    "scale",
+]
+
+
+def trained(seed=0):
+    model = Net(seed)
+    model(ad.Tensor(rng(seed + 1).standard_normal((8, 2))))  # moves the running statistics
+    return model
+
+
+def test_state_dict_names_parameters_and_buffers_by_attribute_path():
+    model = trained()
+    state = model.state_dict()
+    assert list(state) == STATE_KEYS
+    params = [k for k in STATE_KEYS if "running" not in k]
+    assert [state[k].tolist() for k in params] == [p.numpy().tolist() for p in model.parameters()]
+    bn = model.features[1]
+    assert isinstance(bn.running_mean, nn.Buffer) and not bn.running_mean.requires_grad
+    assert model.buffers() == [bn.running_mean, bn.running_var]
+    assert not np.array_equal(state["features.1.running_mean"], np.zeros(4))
+    assert state["features.1.running_var"].dtype == np.float32
+    # Copies: training on does not change a state dict already taken.
+    before = state["features.1.running_mean"].copy()
+    model(ad.Tensor(rng(5).standard_normal((8, 2))))
+    np.testing.assert_array_equal(state["features.1.running_mean"], before)
+    assert list(nn.Sequential(nn.Linear(1, 1)).state_dict()) == ["0.weight", "0.bias"]
+
+
+def outputs(model, x):
+    return model.eval()(ad.Tensor(x, requires_grad=False)).numpy()
+
+
+def test_load_state_dict_round_trip_copies_in_place():
+    source, target = trained(0), Net(7)
+    x = rng(3).standard_normal((5, 2))
+    weight = target.features[0].weight
+    opt = optim.SGD(target.parameters(), lr=0.1)
+    state = source.state_dict()
+    assert target.load_state_dict(state) == nn.IncompatibleKeys([], [])
+    np.testing.assert_array_equal(outputs(target, x), outputs(source, x))
+    assert target.features[0].weight is weight and opt.params[0] is weight  # updated in place
+    state["scale"][:] = 100.0  # the caller's arrays are copied, never shared
+    assert np.abs(target.scale.numpy()).max() < 100
+
+
+def test_load_state_dict_is_all_or_nothing():
+    model = trained(0)
+    before = model.state_dict()
+    good = Net(7).state_dict()
+
+    def unchanged():
+        after = model.state_dict()
+        assert list(after) == list(before)
+        for key in before:
+            np.testing.assert_array_equal(after[key], before[key])
+
+    missing = {k: v for k, v in good.items() if k != "scale"}
+    with pytest.raises(ValueError, match="missing key\\(s\\) 'scale'"):
+        model.load_state_dict(missing)
+    unchanged()
+    with pytest.raises(ValueError, match="unexpected key\\(s\\) 'extra.weight'"):
+        model.load_state_dict({**good, "extra.weight": np.zeros(2)})
+    unchanged()
+    wrong_shape = {**good, "scale": np.zeros(4)}  # the last key: all others would load first
+    with pytest.raises(ValueError, match="'scale' has shape \\(4,\\), the model's has shape"):
+        model.load_state_dict(wrong_shape)
+    unchanged()
+    lossy = {**good, "heads.1.extra.bias": good["heads.1.extra.bias"].astype(np.float64)}
+    with pytest.raises(TypeError, match="has dtype float64, which does not convert"):
+        model.load_state_dict(lossy)
+    unchanged()
+    with pytest.raises(TypeError, match="'scale' must be a NumPy array or a Tensor, got list"):
+        model.load_state_dict({**good, "scale": [1.0, 2.0, 3.0]})
+    unchanged()
+
+
+def test_load_state_dict_not_strict_reports_the_keys_it_left():
+    model, good = Net(0), Net(7).state_dict()
+    result = model.load_state_dict({"scale": good["scale"], "other": np.zeros(1)}, strict=False)
+    assert result.missing_keys == [k for k in STATE_KEYS if k != "scale"]
+    assert result.unexpected_keys == ["other"]
+    np.testing.assert_array_equal(model.scale.numpy(), good["scale"])
+    # Tensors are accepted as values, and lossless conversions (float16 -> float32) are made.
+    model.load_state_dict({"scale": ad.Tensor(np.float16([1, 2, 3]))}, strict=False)
+    assert model.scale.dtype == np.float64 and model.scale.numpy().tolist() == [1, 2, 3]

@@ -118,3 +118,50 @@ def test_adam_and_sgd_minimize_a_quadratic():
         for _ in range(200):
             quadratic_step(opt, w)
         assert np.abs(w.numpy()).max() < 1e-2, opt_class.__name__
+
+
+# ------------------------------------------------------------ arguments (issue 17)
+
+
+def test_a_parameter_listed_twice_is_refused_not_updated_twice():
+    w = ad.Tensor([1.0, -2.0])
+    with pytest.raises(ValueError, match=r"params\[0\] and params\[1\] are the same tensor"):
+        optim.SGD([w, w], lr=0.1)
+    model = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match=r"params\[0\] and params\[2\] are the same tensor"):
+        optim.Adam([*model.parameters(), model.weight])
+    shared = nn.Sequential(model, model)  # parameters() lists a shared layer once
+    assert len(optim.SGD(shared.parameters()).params) == 2
+
+
+def test_a_bare_tensor_is_a_type_error_not_an_optimizer_that_does_nothing():
+    w = ad.Tensor([1.0, -2.0])
+    for opt_class in (optim.SGD, optim.Adam):
+        with pytest.raises(TypeError, match="got a single Tensor; wrap it in a list"):
+            opt_class(w)
+
+
+@pytest.mark.parametrize(
+    "opt_class, kwargs, message",
+    [
+        (optim.SGD, {"lr": float("nan")}, r"SGD: lr must lie in \[0, inf\), got nan"),
+        (optim.SGD, {"lr": -0.1}, r"SGD: lr must lie in \[0, inf\), got -0.1"),
+        (optim.SGD, {"lr": float("inf")}, r"SGD: lr must lie in \[0, inf\), got inf"),
+        (optim.SGD, {"momentum": 1.5}, r"SGD: momentum must lie in \[0, 1\), got 1.5"),
+        (optim.SGD, {"momentum": 1.0}, r"SGD: momentum must lie in \[0, 1\), got 1.0"),
+        (optim.SGD, {"weight_decay": -1}, r"SGD: weight_decay must lie in \[0, inf\)"),
+        (optim.Adam, {"eps": -1e-8}, r"Adam: eps must lie in \[0, inf\), got -1e-08"),
+        (optim.Adam, {"beta1": 1}, r"Adam: beta1 must lie in \[0, 1\), got 1.0"),
+        (optim.Adam, {"beta2": 1.0}, r"Adam: beta2 must lie in \[0, 1\), got 1.0"),
+        (optim.Adam, {"lr": float("nan")}, r"Adam: lr must lie in \[0, inf\), got nan"),
+    ],
+)
+def test_hyperparameters_out_of_range_are_value_errors(opt_class, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        opt_class([ad.Tensor([1.0])], **kwargs)
+
+
+def test_the_edges_of_the_ranges_are_accepted():
+    w = ad.Tensor([1.0])
+    optim.SGD([w], lr=0, momentum=0.999, weight_decay=0)
+    optim.Adam([w], lr=0, beta1=0, beta2=0.9999, eps=0)
