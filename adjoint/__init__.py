@@ -41,6 +41,7 @@ from adjoint.autograd import (
 from adjoint.functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from adjoint.graph import Graph
 from adjoint.init import cpu, default_device
+from adjoint.io import load, save
 from adjoint.numerical import gradcheck
 from adjoint.ops import *
 from adjoint.simplify import RewriteError, census, simplify, verify_rewrites
