@@ -468,13 +468,20 @@ def _run_dot(dot_text: str, fmt: str) -> bytes:
     return result.stdout
 
 
-def render(graph: Any, path: str, *, values: bool = False, engine: str | None = None) -> str:
+def render(
+    graph: Any, path: str | os.PathLike[str], *, values: bool = False, engine: str | None = None
+) -> str:
     """Write the drawing to ``path``: ``.svg``, ``.png`` or ``.dot`` (by the extension).
 
     SVG comes from ``dot`` where installed, else from adjoint's own layout.
     PNG comes from ``dot`` where installed, else from matplotlib drawing the
     same layout; without either, a RuntimeError says how to get one.
     """
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise TypeError(
+            "render: path must be a file name (a str or pathlib.Path) ending in .svg, .png "
+            f"or .dot, got {type(path).__name__} {path!r}"
+        )
     ext = os.path.splitext(path)[1].lower()
     if ext == ".dot" or ext == ".gv":
         data = to_dot(graph, values=values).encode("utf-8")

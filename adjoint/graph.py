@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.anomaly import check_value, is_anomaly_enabled
-from adjoint.autograd import Value, _to_array, derivative_order, find_topo_sort
+from adjoint.autograd import Value, _from_python, _to_array, derivative_order, find_topo_sort
 from adjoint.ops.common import ElementwiseOp
 from adjoint.ops.indexing import GetItem, ScatterAdd
 from adjoint.ops.linear import BroadcastTo, Permute, Reshape, Summation, Transpose
@@ -189,7 +189,19 @@ class Graph:
 
         ``feed`` maps leaves (Tensors, or their ``name`` strings) to new data.
         Leaves not given keep their data; the arrays returned never share memory
-        with the graph's leaves. Nothing is built and no node's
+        with the graph's leaves.
+
+        Dtypes. The graph runs in its leaves' dtypes: new data is converted to
+        its leaf's dtype where nothing is lost, and refused otherwise with an
+        error that names the leaf. An array (or NumPy scalar, or Tensor) is
+        converted where NumPy's ``"safe"`` casting allows it (int8 or float32
+        into float64: yes; float64 into float32 or int64, int64 into int8:
+        no, a TypeError; convert such data yourself if that is what you
+        want). Python numbers and lists have no dtype of their own: they take
+        the leaf's where each value is represented exactly (2.0 or True into
+        an integer leaf: yes; 1.5 or 300 into int8: a ValueError) or, for a
+        floating leaf, rounded to it (0.1 into float32, as NumPy treats Python
+        floats) unless a finite value overflows. Nothing is built and no node's
         ``cached_data`` is read or written for op nodes: each op's ``compute``
         runs over the topological order into a private table. This is
         define-then-run: build a graph (a 4th derivative, say) once, evaluate it
@@ -216,12 +228,22 @@ class Graph:
         """
         values: dict[Value, np.ndarray] = {}
         shapes_changed = False
+        if feed is not None and not isinstance(feed, Mapping):
+            raise TypeError(
+                "Graph.run: feed must be a dict from leaves (Tensors or their names) to new "
+                f"values, got {type(feed).__name__}"
+            )
         if feed:
             leaves = self.leaves
             for key, data in feed.items():
                 leaf = self._feed_leaf(key, leaves)
+                if leaf in values:
+                    raise ValueError(
+                        f"Graph.run: {_describe(leaf)} is fed twice (by the Tensor and by "
+                        "its name, say); give each leaf one value"
+                    )
                 recorded = leaf.cached_data
-                array = _to_array(data, None, "Graph.run")
+                array = _fed_array(leaf, data)
                 if recorded.size == 1 and not _extends(array.shape, recorded.shape):
                     array = array.reshape(array.shape + recorded.shape)
                 shapes_changed = shapes_changed or array.shape != recorded.shape
@@ -320,6 +342,60 @@ class Graph:
 
 
 # ------------------------------------------------------------- run helpers
+
+
+def _fed_array(leaf: Value, data: Any) -> np.ndarray:
+    """New data for ``leaf``, as a private array of the leaf's dtype (see :meth:`Graph.run`)."""
+    where = f"Graph.run: the feed for {_describe(leaf)}"
+    dtype = leaf.cached_data.dtype
+    if isinstance(data, Value):
+        data = data.realize_cached_data()
+    if isinstance(data, (np.ndarray, np.generic)):
+        array = _to_array(data, None, where)  # refuses complex, object and str arrays
+        if array.dtype == dtype:
+            return array
+        if not np.can_cast(array.dtype, dtype, "safe"):
+            raise TypeError(
+                f"Graph.run: {_describe(leaf)} and dtype {dtype} cannot take data of dtype "
+                f"{array.dtype}: the conversion could lose information (NumPy's 'safe' "
+                f"casting does not allow it); to accept that, convert the data yourself: "
+                f"np.asarray(data, dtype=np.{dtype.name})"
+            )
+        return array.astype(dtype)
+    converted, bad = _represented(_from_python(data, where), dtype)
+    if converted is None:
+        raise ValueError(
+            f"Graph.run: {_describe(leaf)} and dtype {dtype} cannot hold the value {bad!r} "
+            "of its feed exactly; give values its dtype represents (or build the graph on "
+            "a leaf of another dtype)"
+        )
+    return converted
+
+
+def _represented(array: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray | None, Any]:
+    """``array`` (NumPy's reading of Python data) in ``dtype``, or None and a value it loses.
+
+    An integer or bool dtype must hold each value exactly; a floating dtype
+    rounds (as NumPy rounds Python floats) but must not overflow a finite value.
+    """
+    with np.errstate(all="ignore"):
+        try:
+            converted = array.astype(dtype)
+        except (OverflowError, TypeError, ValueError):  # an int beyond int64, an object
+            for value in array.flat:
+                try:
+                    np.asarray(value).astype(dtype)
+                except (OverflowError, TypeError, ValueError):
+                    return None, value
+            raise
+        if dtype.kind == "f":
+            lost = np.isinf(converted) & ~np.isinf(array.astype(np.float64))
+        else:
+            lost = converted.astype(array.dtype) != array
+    if lost.any():
+        value = array[lost].flat[0]
+        return None, value.item() if isinstance(value, np.generic) else value
+    return converted, None
 
 
 def _describe(node: Any) -> str:

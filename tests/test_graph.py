@@ -239,6 +239,124 @@ def test_feeding_something_that_is_not_a_leaf_of_the_graph():
         ad.Graph(b * x1).run({a: 0.0})
 
 
+def _cube_graph(dtype=np.float64):
+    x = ad.Tensor(np.array([1, 2, 3], dtype=dtype), name="x")
+    return x, ad.Graph(x * x * x)
+
+
+def test_the_feed_is_converted_to_the_leafs_dtype_where_nothing_is_lost():
+    """Issue 17: an int8 feed of a float64 graph overflowed in int8 ([-24, 64, 120])."""
+    x, g = _cube_graph()
+    (got,) = g.run({x: np.array([10, 20, 30], np.int8)})
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, [1000.0, 8000.0, 27000.0])
+    # NumPy's "safe" casts: bool, ints, float32 into float64; bool, int8 into int32
+    safe = [np.array([True, False, True]), np.arange(3, dtype=np.uint16), np.float32([1, 2, 3])]
+    for data in safe:
+        (got,) = g.run({x: data})
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, data.astype(np.float64) ** 3)
+    i, gi = _cube_graph(np.int32)
+    for data in [np.array([True, False, True]), np.int8([-4, 5, 6]), np.int32(7)]:
+        (got,) = gi.run({i: data})
+        assert got.dtype == np.int32
+        np.testing.assert_array_equal(got, np.asarray(data, np.int32) ** 3)
+
+
+@pytest.mark.parametrize(
+    "leaf_dtype, data",
+    [
+        (np.float32, np.float64([1.0, 2.0, 3.0])),  # precision
+        (np.float64, np.float16([1.0]).astype(np.longdouble)),  # precision
+        (np.int64, np.float64([1.0, 2.0, 3.0])),  # a float into an integer
+        (np.int8, np.int16([1, 2, 3])),  # range
+        (np.int8, np.uint8([1, 2, 3])),  # range
+        (np.bool_, np.int8([1, 0, 1])),  # an integer into bool
+        (np.float32, np.float64(2.0)),  # a NumPy scalar has its dtype
+    ],
+    ids=str,
+)
+def test_a_feed_that_would_lose_information_is_refused_naming_the_leaf(leaf_dtype, data):
+    x, g = _cube_graph(leaf_dtype)
+    want = f"the leaf 'x' of shape \\(3,\\) and dtype {np.dtype(leaf_dtype)}.*{data.dtype}"
+    with pytest.raises(TypeError, match=want + ".*safe.*np.asarray"):
+        g.run({x: data})
+
+
+def test_python_numbers_and_lists_take_the_leafs_dtype_when_exactly_representable():
+    f, gf = _cube_graph(np.float32)
+    (got,) = gf.run({f: [0.5, 2, 1e3]})  # rounding a Python float is NumPy's rule for them
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.float32([0.5, 2, 1e3]) ** 3)
+    (got,) = gf.run({"x": 0.1})
+    assert got.dtype == np.float32 and got == np.float32(0.1) ** 3
+    i, gi = _cube_graph(np.int8)
+    (got,) = gi.run({i: [1, -2.0, True]})
+    assert got.dtype == np.int8
+    np.testing.assert_array_equal(got, [1, -8, 1])
+    b, gb = _cube_graph(np.bool_)
+    (got,) = gb.run({b: [1, 0, True]})
+    assert got.dtype == np.bool_
+    np.testing.assert_array_equal(got, [True, False, True])
+    for graph, data, bad in [
+        (gi, [1, 2, 300], "300"),
+        (gi, [1.5, 2, 3], "1.5"),
+        (gi, [1, float("nan"), 3], "nan"),
+        (gi, 2**70, str(2**70)),
+        (gb, [1, 2, 0], "2"),
+        (gf, [1e40, 1, 2], "1e\\+40"),
+        (_cube_graph(np.float16)[1], [70000.0], "70000"),
+    ]:
+        leaf = graph.leaves[0]
+        with pytest.raises(ValueError, match=f"leaf 'x'.*dtype {leaf.dtype}.*value {bad}"):
+            graph.run({leaf: data})
+
+
+@pytest.mark.parametrize(
+    "feed, error, message",
+    [
+        ([(0, 1.0)], TypeError, "feed must be a dict .* got list"),
+        ("x", TypeError, "feed must be a dict .* got str"),
+        ({"x": [[1, 2], [3]]}, ValueError, "feed for the leaf 'x' of shape \\(3,\\).*ragged"),
+        ({"x": "abc"}, TypeError, "feed for the leaf 'x' of shape \\(3,\\).*strings"),
+        ({"x": None}, TypeError, "feed for the leaf 'x' of shape \\(3,\\).*None"),
+        ({"x": np.array([1j, 2, 3])}, TypeError, "feed for the leaf 'x'.*complex128"),
+        ({"x": object()}, TypeError, "feed for the leaf 'x'.*object"),
+        ({"y": 1.0}, KeyError, "no leaf of this graph named 'y'; named leaves: \\['x'\\]"),
+        ({3: 1.0}, TypeError, "feed keys must be leaf Tensors or leaf names, got int"),
+        ({"x": np.ones((2, 2))}, ValueError, "Reshape.*\\[\\(2, 2\\)\\].*\\[\\(3,\\)\\]"),
+    ],
+    ids=str,
+)
+def test_a_bad_feed_gets_a_named_error(feed, error, message):
+    x = ad.Tensor([1.0, 2.0, 3.0], name="x")
+    g = ad.Graph(ad.reshape(x, (1, 3)) @ ad.Tensor(np.ones((3, 2))))
+    if isinstance(feed, list) and feed and feed[0][0] == 0:
+        feed = [(x, 1.0)]
+    with pytest.raises(error, match=message):
+        g.run(feed)
+
+
+def test_a_leaf_fed_twice_is_refused():
+    x, g = _cube_graph()
+    with pytest.raises(ValueError, match="the leaf 'x' of shape \\(3,\\) is fed twice"):
+        g.run({x: [1.0, 2.0, 3.0], "x": [4.0, 5.0, 6.0]})
+
+
+@pytest.mark.parametrize("path", [123, None, 1.5, b"g.svg", ["g.svg"]], ids=repr)
+def test_render_refuses_a_path_that_is_not_a_file_name(path):
+    x, g = _cube_graph()
+    with pytest.raises(TypeError, match="render: path must be a file name"):
+        g.render(path)
+
+
+def test_render_takes_a_pathlib_path(tmp_path):
+    x, g = _cube_graph()
+    path = tmp_path / "g.dot"
+    assert g.render(path) == path
+    assert path.read_text().startswith("digraph")
+
+
 # -------------------------------------------------------------- million nodes
 
 
