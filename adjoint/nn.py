@@ -162,8 +162,16 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, array: Any, *, dtype: Any = None, name: str | None = None) -> None:
-        super().__init__(array, dtype=dtype, requires_grad=True, name=name)
+    def __init__(
+        self,
+        array: Any,
+        *,
+        device: Any = None,
+        dtype: Any = None,
+        requires_grad: bool = True,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(array, device=device, dtype=dtype, requires_grad=requires_grad, name=name)
         if self.dtype.kind != "f":
             raise TypeError(
                 f"Parameter: data must be floating point, got dtype {self.dtype}; "
@@ -182,8 +190,10 @@ class Buffer(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, array: Any, *, dtype: Any = None, name: str | None = None) -> None:
-        super().__init__(array, dtype=dtype, requires_grad=False, name=name)
+    def __init__(
+        self, array: Any, *, device: Any = None, dtype: Any = None, name: str | None = None
+    ) -> None:
+        super().__init__(array, device=device, dtype=dtype, requires_grad=False, name=name)
 
 
 def _unpack_params(value: Any) -> list[Parameter]:

@@ -118,6 +118,16 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
     max_norm = _real_arg(max_norm, "max_norm", "clip_grad_norm", 0.0, high_open=False)
     if isinstance(params, Tensor):
         params = [params]
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            f"clip_grad_norm: params must be a Tensor or an iterable of Tensors, "
+            f"got {type(params).__name__}"
+        ) from None
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"clip_grad_norm: params[{i}] must be a Tensor, got {type(p).__name__}")
     params = [p for p in params if p.grad is not None]
     total = math.sqrt(sum(float(np.sum(p.grad.numpy() ** 2)) for p in params))
     if total > max_norm:

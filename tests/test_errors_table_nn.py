@@ -415,6 +415,11 @@ OTHER_CASES = [
          "SGD: params[0] has dtype int64; only floating-point tensors", "SGD-int-param"),
     case(lambda: optim.SGD([ad.Tensor(np.array([True]))]), TypeError,
          "SGD: params[0] has dtype bool", "SGD-bool-param"),
+    case(lambda: optim.clip_grad_norm([W, "w"], 1.0), TypeError,
+         "clip_grad_norm: params[1] must be a Tensor, got str", "clip_grad_norm-str-param"),
+    case(lambda: optim.clip_grad_norm(3, 1.0), TypeError,
+         "clip_grad_norm: params must be a Tensor or an iterable of Tensors, got int",
+         "clip_grad_norm-int"),
     # data
     case(lambda: data.RandomFlipHorizontal(p=1)(np.float64(1.0)), ValueError,
          "RandomFlipHorizontal: expected an image of shape (W,) or (H, W), got shape ()",

@@ -492,3 +492,10 @@ def test_load_state_dict_not_strict_reports_the_keys_it_left():
     # Tensors are accepted as values, and lossless conversions (float16 -> float32) are made.
     model.load_state_dict({"scale": ad.Tensor(np.float16([1, 2, 3]))}, strict=False)
     assert model.scale.dtype == np.float64 and model.scale.numpy().tolist() == [1, 2, 3]
+
+
+def test_parameter_and_buffer_take_tensors_keyword_arguments():
+    p = nn.Parameter(ad.init.ones(2), device=ad.cpu(), dtype="float32")
+    assert p.dtype == np.float32 and p.requires_grad and p.is_leaf()
+    b = nn.Buffer(np.zeros(2), device=ad.cpu())
+    assert not b.requires_grad and b.dtype == np.float64
