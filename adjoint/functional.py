@@ -365,6 +365,8 @@ def jvp(f: Callable[..., Tensor], primals: Any, tangents: Any) -> tuple[Tensor, 
     (8.0, 12.0)
     """
     args, single = _as_args(primals, "jvp", "primals")
+    if not args:
+        raise ValueError("jvp: give at least one primal argument: jvp(f, (x,), (t,))")
     tans = _per_primal(tangents, single, len(args), "jvp", "tangent")
     recording = autograd.is_grad_enabled()
     with enable_grad():
@@ -393,6 +395,8 @@ def hvp(f: Callable[..., Tensor], primals: Any, v: Any) -> Any:
     [6.0, 12.0]
     """
     args, single = _as_args(primals, "hvp", "primals")
+    if not args:
+        raise ValueError("hvp: give at least one primal argument: hvp(f, (x,), (v,))")
     vs = _per_primal(v, single, len(args), "hvp", "vector")
     recording = autograd.is_grad_enabled()
     with enable_grad():

@@ -323,6 +323,22 @@ def test_tangent_and_cotangent_shapes_are_checked():
         pullback(1.0)
 
 
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: ad.jvp(lambda: ad.Tensor(1.0), (), ()), r"jvp: give at least one primal"),
+        (lambda: ad.hvp(lambda: ad.Tensor(1.0), (), ()), r"hvp: give at least one primal"),
+        (lambda: ad.vjp(lambda: ad.Tensor(1.0)), r"vjp: give at least one primal"),
+    ],
+    ids=["jvp", "hvp", "vjp"],
+)
+def test_no_primals_is_a_named_error(call, message):
+    """Issue 17: ``jvp(f, (), ())`` gave AttributeError: 'NoneType' object has no attribute
+    'shape' from deep inside; there is nothing to differentiate with respect to."""
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
 def test_jacobian_batches_are_chunked_without_changing_values(monkeypatch):
     import sys
 
