@@ -154,7 +154,17 @@ def one_hot(
     n: int, i: Any, *, device: Any = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Rows of the n-by-n identity picked by the integer labels ``i``."""
-    labels = np.asarray(i.numpy() if isinstance(i, Tensor) else i).astype(np.int64)
+    labels = np.asarray(i.numpy() if isinstance(i, Tensor) else i)
+    if labels.dtype.kind not in "iuf":
+        raise TypeError(f"one_hot: labels must be integer class indices, got dtype {labels.dtype}")
+    if labels.dtype.kind == "f":
+        whole = np.isfinite(labels) & (labels == np.round(labels))
+        if not whole.all():
+            bad = labels[~whole].flat[0]
+            raise ValueError(
+                f"one_hot: float labels must be whole numbers (0.0, 2.0, ...), got {bad}"
+            )
+    labels = labels.astype(np.int64)
     if labels.size and (labels.min() < 0 or labels.max() >= n):
         raise ValueError(
             f"one_hot: labels must lie in [0, {n - 1}], got {labels.min()}..{labels.max()}"

@@ -132,3 +132,24 @@ def test_name_and_repr():
         ad.Tensor(1.0, name=3)
     assert np.asarray(x).tolist() == [1.0, 2.0]
     assert x.ndim == 1 and x.shape == (2,) and x.size == 2
+
+
+@pytest.mark.parametrize(
+    "labels, error, fragment",
+    [
+        ([0.9, 1.9], ValueError, "whole numbers"),
+        ([np.nan], ValueError, "whole numbers"),
+        ([np.inf], ValueError, "whole numbers"),
+        ([True, False], TypeError, "integer class indices"),
+        (["a"], TypeError, "integer class indices"),
+        ([0, 5], ValueError, r"\[0, 2\]"),
+        ([-1], ValueError, r"\[0, 2\]"),
+    ],
+)
+def test_one_hot_refuses_labels_that_are_not_class_indices(labels, error, fragment):
+    with pytest.raises(error, match=fragment):
+        ad.init.one_hot(3, np.array(labels))
+
+
+def test_one_hot_accepts_whole_float_labels():
+    np.testing.assert_array_equal(ad.init.one_hot(3, [2.0, 0.0]).numpy(), np.eye(3)[[2, 0]])
