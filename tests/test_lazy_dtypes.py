@@ -17,6 +17,9 @@ an integer dtype truncates to 0: a wrong dtype shows in the values), and
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -361,3 +364,25 @@ def test_float_nodes_share_their_metadata_and_run_nothing_to_infer_it(monkeypatc
         b = ad.Tensor(np.ones(3, np.bool_))
         assert (i * b).dtype == np.int16 and (b * b).dtype == np.bool_
         assert len(calls) == 3
+
+
+def test_the_dtype_cache_keeps_no_op_class_of_the_users_alive_and_stays_bounded(monkeypatch):
+    class Halve(ops.ElementwiseOp):
+        def compute(self, a):
+            return a / 2
+
+    with ad.lazy_mode():
+        y = Halve()(ad.Tensor(np.array([1, 2], np.int8)))
+        assert y.cached_data is None and y.dtype == np.float64
+    cls = weakref.ref(Halve)
+    del Halve, y
+    gc.collect()  # a class is in reference cycles of its own
+    assert cls() is None
+
+    monkeypatch.setattr(autograd, "_DTYPE_CACHE_SIZE", 8)
+    autograd._dtype_cache.clear()
+    with ad.lazy_mode():
+        x = ad.Tensor(np.array([1, 2], np.int16))
+        for k in range(20):
+            assert (x + k).dtype == np.int16 and (x * (k + 0.5)).dtype == np.float64
+    assert len(autograd._dtype_cache) == 8
