@@ -587,6 +587,14 @@ class Derivative:
         return max(abs(v - self.sympy_value) for v in values)
 
 
+def _status_text(d: Derivative) -> str:
+    """``d.status``, followed by the paths that have it when the paths differ."""
+    worst = [p.name for p in d.paths.values() if p.status == d.status]
+    if len(worst) == len(d.paths):
+        return d.status
+    return f"{d.status} ({', '.join(worst)})"
+
+
 def _short(expr: Any, width: int = 60) -> str:
     text = str(expr)
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -663,7 +671,7 @@ class CheckReport:
             if d.ok and shown >= 12:
                 continue
             shown += d.ok
-            status = d.status if d.ok else f"DIFFERENT ({', '.join(d.failed_paths)})"
+            status = _status_text(d)
             lines.append(
                 f"  {d.label:<{width}}  {status:<14}  |diff| {d.abs_diff:.2e}  "
                 f"{_short(d.sympy_expr)}"
@@ -711,7 +719,7 @@ class CheckReport:
                     cells.append("(same)")
                 else:
                     cells.append(f"${_cell(p.expr)}$ ({p.status})")
-            status = d.status if d.ok else f"DIFFERENT ({', '.join(d.failed_paths)})"
+            status = _status_text(d)
             rows.append(
                 f"| ${d.latex}$ | ${_cell(d.sympy_expr)}$ | {' | '.join(cells)} | {status} "
                 f"| {d.abs_diff:.2e} |"
