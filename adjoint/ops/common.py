@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, TensorOp, Value
+from adjoint.autograd import Tensor, TensorOp, Value, _to_array
 
 
 class ElementwiseOp(TensorOp):
@@ -105,9 +105,8 @@ def no_adjoint(x: Tensor) -> Tensor:
     one (for ``MatMul`` a whole matrix product) and return this constant of
     the input's shape and dtype instead: one Tensor per input still holds for
     callers of ``gradient`` itself. The constant is shared by all adjoints of
-    its shape and dtype (read-only, a few cached): it is made per backward
-    step of every ``x * constant``, where building it cost as much as the
-    product it replaces.
+    its shape and dtype (a few cached): it is made per backward step of every
+    ``x * constant``, where building it cost as much as the product it replaces.
     """
     data = x.cached_data
     if data is not None:
@@ -117,9 +116,12 @@ def no_adjoint(x: Tensor) -> Tensor:
 
 @functools.lru_cache(maxsize=64)
 def _zeros_constant(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-    data = np.zeros(shape, dtype=dtype)
-    data.flags.writeable = False
-    return Tensor.make_const(data)
+    """Read-only zeros of any shape that hold one element: a zero-strided view of a 0-d zero.
+
+    A cache must never hold data of the user's size (64 batch shapes of real
+    operands once kept 896 MB alive): each entry here costs a few bytes.
+    """
+    return Tensor.make_const(np.broadcast_to(np.zeros((), dtype=dtype), shape))
 
 
 def as_tensor(value: Any, op_name: str) -> Tensor:
@@ -128,10 +130,10 @@ def as_tensor(value: Any, op_name: str) -> Tensor:
         return value
     if isinstance(value, Value):
         raise TypeError(f"{op_name}: expected a Tensor, got {type(value).__name__}")
-    if isinstance(value, (np.ndarray, np.generic)):
-        return Tensor(value, requires_grad=False)
-    if isinstance(value, (numbers.Number, list, tuple)):
-        return Tensor(value, requires_grad=False)
+    if isinstance(value, (np.ndarray, np.generic, numbers.Number, list, tuple)):
+        # A private copy (the caller may change their array later), refused with the
+        # op's name if it is not numeric (strings, objects, complex numbers, ragged lists).
+        return Tensor.make_const(_to_array(value, None, op_name))
     raise TypeError(
         f"{op_name}: cannot use an operand of type {type(value).__name__}; "
         "give a Tensor, a NumPy array, a list or a number"
@@ -182,22 +184,88 @@ def broadcast_pair(a: Tensor, b: Tensor, op_name: str) -> tuple[Tensor, Tensor]:
     return a, b
 
 
-def normalize_axes(axes: Any, ndim: int, op_name: str) -> tuple[int, ...] | None:
-    """``axes`` (None, an int or a sequence, negatives allowed) as sorted non-negative ints.
+def is_int(value: Any) -> bool:
+    """True for Python and NumPy integers; bools are not ints here (``True`` is no axis)."""
+    kind = type(value)
+    if kind is int:
+        return True
+    return kind is not bool and isinstance(value, (numbers.Integral, np.integer))
 
-    ``None`` stays ``None`` (all axes). Out-of-range or repeated axes raise a
-    ValueError that names the op and the valid range.
+
+def as_int(value: Any, op_name: str, what: str) -> int:
+    """``value`` as a Python int, or a TypeError naming the op and the argument.
+
+    Python and NumPy integers only: floats (``1.5``, and ``2.0`` too, as NumPy
+    refuses them), strings, bools and arrays are refused, never truncated.
+    """
+    if type(value) is int:
+        return value
+    if is_int(value):
+        return int(value)
+    raise TypeError(
+        f"{op_name}: {what} must be an int, got {value!r} of type {type(value).__name__} "
+        "(bools and floats are not accepted)"
+    )
+
+
+def as_flag(value: Any, op_name: str, what: str) -> bool:
+    """``value`` as a bool: bools and ints (as NumPy's ``keepdims``), else a TypeError."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_) or is_int(value):
+        return bool(value)
+    raise TypeError(
+        f"{op_name}: {what} must be a bool, got {value!r} of type {type(value).__name__}"
+    )
+
+
+def as_shape(shape: Any, op_name: str, what: str = "shape", *, infer: bool = False) -> tuple:
+    """``shape`` (an int or a sequence of ints) as a tuple of non-negative Python ints.
+
+    A TypeError for anything but ints (``2.5``, ``"3"``, ``True``, ``None``), a
+    ValueError for a negative size. With ``infer=True`` one size may be -1, to
+    be inferred (``reshape``).
+    """
+    if type(shape) is tuple and all(type(n) is int and n >= 0 for n in shape):
+        return shape  # the common case, checked in one pass
+    if is_int(shape):
+        shape = (shape,)
+    elif not isinstance(shape, (tuple, list)) and not (
+        isinstance(shape, np.ndarray) and shape.ndim == 1
+    ):
+        raise TypeError(
+            f"{op_name}: {what} must be an int or a tuple of ints, got {shape!r} of type "
+            f"{type(shape).__name__}"
+        )
+    sizes = tuple(as_int(n, op_name, f"each size in {what}") for n in shape)
+    if any(n < 0 for n in sizes) and (
+        not infer or sizes.count(-1) > 1 or any(n < -1 for n in sizes)
+    ):
+        valid = "non-negative sizes" + (" and at most one -1 (inferred)" if infer else "")
+        raise ValueError(f"{op_name}: invalid {what} {sizes}; use {valid}")
+    return sizes
+
+
+def normalize_axes(
+    axes: Any, ndim: int, op_name: str, *, sort: bool = True, what: str = "axes"
+) -> tuple[int, ...] | None:
+    """``axes`` (None, an int or a sequence, negatives allowed) as non-negative ints, sorted.
+
+    ``None`` stays ``None`` (all axes). Anything but ints (``1.5``, ``"0"``,
+    ``True``) raises a TypeError; out-of-range or repeated axes raise a
+    ValueError that names the op and the valid range. ``sort=False`` keeps the
+    given order (for permutations).
     """
     if axes is None:
         return None
-    if isinstance(axes, (numbers.Integral, np.integer)):
+    if is_int(axes):
         axes = (axes,)
-    try:
-        axes = tuple(int(a) for a in axes)
-    except TypeError:
+    elif not isinstance(axes, (tuple, list)) or not all(is_int(a) for a in axes):
         raise TypeError(
-            f"{op_name}: axes must be None, an int or a tuple of ints, got {axes!r}"
-        ) from None
+            f"{op_name}: {what} must be None, an int or a tuple of ints, got {axes!r} "
+            "(bools, floats and strings are not axes)"
+        )
+    axes = tuple(int(a) for a in axes)
     result = []
     for axis in axes:
         if not -ndim <= axis < ndim:
@@ -209,4 +277,4 @@ def normalize_axes(axes: Any, ndim: int, op_name: str) -> tuple[int, ...] | None
         result.append(axis % ndim)
     if len(set(result)) != len(result):
         raise ValueError(f"{op_name}: repeated axis in {axes}")
-    return tuple(sorted(result))
+    return tuple(sorted(result)) if sort else tuple(result)

@@ -38,13 +38,12 @@ the ``(KH * KW * C_in, C_out)`` matrix that multiplies the rows directly.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
 from adjoint.autograd import Tensor, TensorOp
-from adjoint.ops.common import as_tensor
+from adjoint.ops.common import as_int, as_shape, as_tensor, is_int
 from adjoint.ops.linear import permute, reshape
 from adjoint.ops.matmul import matmul
 from adjoint.ops.reductions import max as max_over
@@ -131,13 +130,14 @@ class Col2Im(TensorOp):
 
 
 def _pair(value: Any, what: str, op_name: str) -> tuple[int, int]:
-    if isinstance(value, (numbers.Integral, np.integer)):
+    if is_int(value):
         value = (value, value)
-    try:
-        pair = tuple(int(v) for v in value)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or min(pair) < 1:
+    elif not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(
+            f"{op_name}: {what} must be a positive int or a pair of them, got {value!r}"
+        )
+    pair = tuple(as_int(v, op_name, what) for v in value)
+    if min(pair) < 1:
         raise ValueError(
             f"{op_name}: {what} must be a positive int or a pair of them, got {value!r}"
         )
@@ -151,10 +151,13 @@ def _check_image(x: Tensor, op_name: str) -> None:
         )
 
 
-def _check_geometry(shape, kernel, stride, padding, op_name) -> None:
-    if not isinstance(stride, (numbers.Integral, np.integer)) or stride < 1:
+def _check_geometry(shape, kernel, stride, padding, op_name) -> tuple[int, int]:
+    """``stride`` and ``padding`` as ints, checked, and the kernel checked against the image."""
+    stride = as_int(stride, op_name, "stride")
+    padding = as_int(padding, op_name, "padding")
+    if stride < 1:
         raise ValueError(f"{op_name}: stride must be a positive int, got {stride!r}")
-    if not isinstance(padding, (numbers.Integral, np.integer)) or padding < 0:
+    if padding < 0:
         raise ValueError(f"{op_name}: padding must be a non-negative int, got {padding!r}")
     h, w = shape[2] + 2 * padding, shape[3] + 2 * padding
     if kernel[0] > h or kernel[1] > w:
@@ -162,6 +165,7 @@ def _check_geometry(shape, kernel, stride, padding, op_name) -> None:
             f"{op_name}: kernel {kernel} is larger than the padded image ({h}, {w}) "
             f"of input shape {shape} with padding {padding}"
         )
+    return stride, padding
 
 
 def im2col(x: Any, kernel_size: Any, stride: int = 1, padding: int = 0) -> Tensor:
@@ -175,8 +179,8 @@ def im2col(x: Any, kernel_size: Any, stride: int = 1, padding: int = 0) -> Tenso
     x = as_tensor(x, "im2col")
     _check_image(x, "im2col")
     kernel = _pair(kernel_size, "kernel_size", "im2col")
-    _check_geometry(x.shape, kernel, stride, padding, "im2col")
-    return Im2Col(kernel, int(stride), int(padding))(x)
+    stride, padding = _check_geometry(x.shape, kernel, stride, padding, "im2col")
+    return Im2Col(kernel, stride, padding)(x)
 
 
 def col2im(
@@ -188,11 +192,11 @@ def col2im(
     ``y``, ``<im2col(x), y> == <x, col2im(y)>``.
     """
     cols = as_tensor(cols, "col2im")
-    shape = tuple(int(n) for n in shape)
+    shape = as_shape(shape, "col2im")
     kernel = _pair(kernel_size, "kernel_size", "col2im")
     if len(shape) != 4:
         raise ValueError(f"col2im: shape must be an NCHW shape of 4 dimensions, got {shape}")
-    _check_geometry(shape, kernel, stride, padding, "col2im")
+    stride, padding = _check_geometry(shape, kernel, stride, padding, "col2im")
     n, c, h, w = shape
     want = (
         n,
@@ -206,7 +210,7 @@ def col2im(
             f"col2im: rows of shape {cols.shape} do not fit image shape {shape} with kernel "
             f"{kernel}, stride {stride}, padding {padding}; expected rows of shape {want}"
         )
-    return Col2Im(shape, kernel, int(stride), int(padding))(cols)
+    return Col2Im(shape, kernel, stride, padding)(cols)
 
 
 def conv2d(x: Any, weight: Any, stride: int = 1, padding: int = 0) -> Tensor:
@@ -229,13 +233,18 @@ def conv2d(x: Any, weight: Any, stride: int = 1, padding: int = 0) -> Tensor:
             f"conv2d: weight must have shape (KH, KW, C_in, C_out), got shape {weight.shape}"
         )
     kh, kw, c_in, c_out = weight.shape
+    if kh < 1 or kw < 1:  # no window: (H - KH) // s + 1 would count windows of nothing
+        raise ValueError(
+            f"conv2d: weight of shape {weight.shape} has a {kh} x {kw} kernel; the kernel "
+            "height and width (the first two axes, KH and KW) must be at least 1"
+        )
     if c_in != x.shape[1]:
         raise ValueError(
             f"conv2d: weight {weight.shape} expects {c_in} input channels but x of shape "
             f"{x.shape} has {x.shape[1]}"
         )
-    _check_geometry(x.shape, (kh, kw), stride, padding, "conv2d")
-    cols = Im2Col((kh, kw), int(stride), int(padding))(x)
+    stride, padding = _check_geometry(x.shape, (kh, kw), stride, padding, "conv2d")
+    cols = Im2Col((kh, kw), stride, padding)(x)
     n, oh, ow = cols.shape[:3]
     rows = reshape(cols, (n * oh * ow, kh * kw * c_in))
     out = matmul(rows, reshape(weight, (kh * kw * c_in, c_out)))
@@ -260,8 +269,8 @@ def _pool_windows(x: Any, kernel_size: Any, stride: Any, padding: int, op_name: 
     _check_image(x, op_name)
     kernel = _pair(kernel_size, "kernel_size", op_name)
     stride = kernel[0] if stride is None else stride
-    _check_geometry(x.shape, kernel, stride, padding, op_name)
-    return Im2Col(kernel, int(stride), int(padding))(x), kernel
+    stride, padding = _check_geometry(x.shape, kernel, stride, padding, op_name)
+    return Im2Col(kernel, stride, padding)(x), kernel
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: int | None = None, padding: int = 0) -> Tensor:

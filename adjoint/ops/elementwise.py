@@ -182,7 +182,17 @@ class PowerScalar(ScalarOp):
 
 
 class EWisePow(ElementwiseOp):
-    """a ** b for two tensors."""
+    """a ** b for two tensors.
+
+    The partials are the textbook ``b a**(b-1)`` and ``a**b log a``, evaluated
+    as they stand (IEEE arithmetic): so ``x ** x`` at 0 has derivative
+    0 * inf - inf = NaN (its one-sided limit is -inf; PyTorch gives 0), a zero
+    base gives d/db = 0 * -inf = NaN where b > 0 (the true value is 0) and a
+    negative base NaN, as in PyTorch. On purpose: exact zeros there need two
+    selects in every gradient graph of ``a ** b``, and the graphs would no longer
+    be the formulas that sympy proves equal to its own derivatives. A number
+    base (``0.0 ** x``, :class:`ScalarPower`) is exact, at no cost.
+    """
 
     def compute(self, a, b):
         return a**b
@@ -196,7 +206,13 @@ class EWisePow(ElementwiseOp):
 
 
 class ScalarPower(ScalarOp):
-    """scalar ** a (the base a positive number: ``2 ** x``, ``5.0 ** x``)."""
+    """scalar ** a (the base a number: ``2 ** x``, ``5.0 ** x``).
+
+    The derivative is ``c**a log c``. For the base 0 it is 0 where a > 0
+    (0**a = 0 there) and -inf where a <= 0 (0**0 = 1 and 0**a = inf for a < 0:
+    every difference quotient tends to -inf), where PyTorch gives 0 at a = 0.
+    A negative base has no real logarithm: its gradient is refused.
+    """
 
     def compute(self, a):
         return np.power(self.scalar, a, dtype=np.result_type(a.dtype, self.scalar, np.float16))
@@ -205,11 +221,13 @@ class ScalarPower(ScalarOp):
         return np.result_type(dtype, self.scalar, np.float16)
 
     def gradient(self, out_grad, node):
-        if self.scalar <= 0:
+        if self.scalar < 0:
             raise ValueError(
-                f"ScalarPower: the gradient of {self.scalar} ** x needs a positive base "
+                f"ScalarPower: the gradient of {self.scalar} ** x needs a base >= 0 "
                 "(log of the base)"
             )
+        if self.scalar == 0:  # 0 where x > 0; node * -inf = -inf where x <= 0 (NaN at NaN)
+            return (out_grad * where(step(node.inputs[0]), 0.0, node * -math.inf),)
         return (out_grad * node * math.log(self.scalar),)
 
 
@@ -367,6 +385,8 @@ class Sigmoid(UnaryFloatOp):
     """
 
     def compute(self, a):
+        if a.dtype.kind == "b":  # -a is undefined for bools; exp(bool) is float16 in NumPy
+            a = a.astype(np.float16)
         e = np.exp(-np.abs(a))
         return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -392,7 +412,7 @@ class Sign(ElementwiseOp):
     """
 
     def compute(self, a):
-        return np.sign(a)
+        return np.sign(a) if a.dtype.kind != "b" else a.copy()  # NumPy has no bool sign
 
     def gradient(self, out_grad, node):
         return (out_grad * 0.0,)
@@ -409,46 +429,60 @@ class Abs(ElementwiseOp):
 
 
 class EqualMask(ElementwiseOp):
-    """1 where a == b, else 0, in the inputs' dtype: a zero-gradient mask.
+    """1 where a == b, else 0, in the inputs' dtype: a zero-gradient mask. NaN equals NaN.
 
-    Used by the ``Max``/``Min`` reductions to find every element that ties
-    for the extreme, so that ties share the gradient. Like :class:`Step`, its
-    gradient is zero (the mask is piecewise constant).
+    Used by ``Max``/``Min`` and ``maximum``/``minimum`` to find the elements
+    that attain the extreme, so that ties share the gradient; a NaN extreme is
+    attained by the NaN elements, which therefore get its adjoint. Like
+    :class:`Step`, its gradient is zero (the mask is piecewise constant).
     """
 
     def compute(self, a, b):
-        return (a == b).astype(np.result_type(a.dtype, b.dtype))
+        equal = a == b
+        if b.dtype.kind == "f":
+            nan_b = np.isnan(b)
+            if nan_b.any():
+                equal = equal | (nan_b & np.isnan(a))
+        return equal.astype(np.result_type(a.dtype, b.dtype))
 
     def gradient(self, out_grad, node):
         return out_grad * 0.0, out_grad * 0.0
 
 
-class Maximum(ElementwiseOp):
-    """The larger of a and b, elementwise.
+def _share_extreme(out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
+    """The adjoints of ``node = maximum(a, b)`` (or minimum): out_grad goes to the operand
+    that attains ``node``, split 1/2 and 1/2 at a tie (infinities and NaNs included)."""
+    a, b = node.inputs
+    in_a, in_b = _make(_EQUAL_MASK, (a, node)), _make(_EQUAL_MASK, (b, node))
+    share = out_grad / (in_a + in_b)  # a, b or both attain node: never 0 / 0
+    return _make(_MUL, (share, in_a)), _make(_MUL, (share, in_b))
 
-    Where a == b the gradient is split 0.5 / 0.5 between a and b (PyTorch's
-    rule): the weight of a is (sign(a - b) + 1) / 2, which is 1, 1/2 or 0.
+
+class Maximum(ElementwiseOp):
+    """The larger of a and b, elementwise (NaN if either is NaN, as NumPy).
+
+    The adjoint goes to the operand equal to the result: split 0.5 / 0.5 at a
+    tie (PyTorch's rule), infinite ties included; a NaN operand takes it all
+    (both NaN: 0.5 / 0.5). PyTorch gives *both* operands the full adjoint when
+    one is NaN (its rule tests a < b and a > b, both false), so the adjoints
+    sum to twice out_grad; here they always sum to out_grad, as at ties.
     """
 
     def compute(self, a, b):
         return np.maximum(a, b)
 
     def gradient(self, out_grad, node):
-        a, b = node.inputs
-        grad_a = out_grad * ((sign(a - b) + 1) * 0.5)
-        return grad_a, out_grad - grad_a
+        return _share_extreme(out_grad, node)
 
 
 class Minimum(ElementwiseOp):
-    """The smaller of a and b, elementwise; ties split the gradient 0.5 / 0.5."""
+    """The smaller of a and b, elementwise; the adjoint is shared as for :class:`Maximum`."""
 
     def compute(self, a, b):
         return np.minimum(a, b)
 
     def gradient(self, out_grad, node):
-        a, b = node.inputs
-        grad_a = out_grad * ((sign(b - a) + 1) * 0.5)
-        return grad_a, out_grad - grad_a
+        return _share_extreme(out_grad, node)
 
 
 class Where(ElementwiseOp):
@@ -478,6 +512,7 @@ class Where(ElementwiseOp):
 _ADD, _MUL, _DIV, _NEGATE = EWiseAdd(), EWiseMul(), EWiseDiv(), Negate()
 _SIN, _COS, _EXP, _LOG, _TANH = Sin(), Cos(), Exp(), Log(), Tanh()
 _TANH_BACKWARD, _RELU_BACKWARD = TanhBackward(), ReLUBackward()
+_EQUAL_MASK = EqualMask()
 _make = Tensor.make_from_op
 
 # Scalar ops of the hot front ends are shared too, per (class, type, value) of
@@ -519,7 +554,11 @@ def divide_scalar(a: Tensor, scalar: Any) -> Tensor:
 
 def power_scalar(a: Tensor, scalar: Any) -> Tensor:
     """a ** scalar."""
-    return _make(_scalar_op(PowerScalar, scalar), (as_tensor(a, "power_scalar"),))
+    op = _scalar_op(PowerScalar, scalar)
+    a = as_tensor(a, "power_scalar")
+    if type(op.scalar) is int and op.scalar < 0:
+        _refuse_negative_int_power(a, op.scalar, "power_scalar")
+    return _make(op, (a,))
 
 
 def scalar_power(scalar: Any, a: Tensor) -> Tensor:
@@ -546,13 +585,16 @@ def add(a: Any, b: Any) -> Tensor:
 
 
 def subtract(a: Any, b: Any) -> Tensor:
-    """a - b, built as ``add(a, negate(b))`` (needle's two nodes) or ``add_scalar``."""
+    """a - b, built as ``add(a, negate(b))`` (needle's two nodes) or ``add_scalar``.
+
+    So ``b`` must have a negative: a bool tensor is refused, as by :func:`negate`.
+    """
     if is_scalar(b):
         shift = _scalar_op(AddScalar, -as_scalar(b, "subtract"))
         return _make(shift, (as_tensor(a, "subtract"),))
     if is_scalar(a):
-        return _make(_scalar_op(AddScalar, a), (_make(_NEGATE, (as_tensor(b, "subtract"),)),))
-    return add(a, _make(_NEGATE, (as_tensor(b, "subtract"),)))
+        return _make(_scalar_op(AddScalar, a), (_make(_NEGATE, (_signed(b, "subtract"),)),))
+    return add(a, _make(_NEGATE, (_signed(b, "subtract"),)))
 
 
 def multiply(a: Any, b: Any) -> Tensor:
@@ -574,13 +616,23 @@ def multiply(a: Any, b: Any) -> Tensor:
 
 
 def divide(a: Any, b: Any) -> Tensor:
-    """a / b with NumPy broadcasting; ``x / 2`` is ``divide_scalar``, ``1 / x`` is ``x ** -1``."""
+    """a / b with NumPy broadcasting; ``x / 2`` is ``divide_scalar``, ``1 / x`` is ``x ** -1``.
+
+    True division, as NumPy's: integer and bool operands give floats, so
+    ``1 / x`` of an integer ``x`` is ``EWiseDiv`` by a constant (``x ** -1`` is
+    refused for integers, as in NumPy).
+    """
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # the hot path first
         return _make(_DIV, broadcast_pair(a, b, "divide"))
     if is_scalar(b):
         return _make(_scalar_op(DivScalar, b), (as_tensor(a, "divide"),))
     if is_scalar(a):
-        reciprocal = PowerScalar(-1)(as_tensor(b, "divide"))
+        b = as_tensor(b, "divide")
+        if b.dtype.kind != "f":
+            as_scalar(a, "divide")  # a real number, not a bool or complex
+            numerator = Tensor.make_const(np.asarray(a))
+            return _make(_DIV, broadcast_pair(numerator, b, "divide"))
+        reciprocal = PowerScalar(-1)(b)
         return reciprocal if a == 1 else MulScalar(a)(reciprocal)
     a, b = broadcast_pair(as_tensor(a, "divide"), as_tensor(b, "divide"), "divide")
     return EWiseDiv()(a, b)
@@ -588,18 +640,43 @@ def divide(a: Any, b: Any) -> Tensor:
 
 def power(a: Any, b: Any) -> Tensor:
     """a ** b with NumPy broadcasting; a number exponent gives ``power_scalar``,
-    a number base gives ``scalar_power``."""
+    a number base gives ``scalar_power``. Integers to negative integer powers are
+    refused, as in NumPy (give a float exponent or a float tensor)."""
     if is_scalar(b):
-        return _make(PowerScalar(b), (as_tensor(a, "power"),))
+        op = PowerScalar(b)
+        a = as_tensor(a, "power")
+        if type(op.scalar) is int and op.scalar < 0:
+            _refuse_negative_int_power(a, op.scalar, "power")
+        return _make(op, (a,))
     if is_scalar(a):
         return _make(ScalarPower(a), (as_tensor(b, "power"),))
     a, b = broadcast_pair(as_tensor(a, "power"), as_tensor(b, "power"), "power")
     return EWisePow()(a, b)
 
 
+def _refuse_negative_int_power(a: Tensor, p: int, op_name: str) -> None:
+    if a.dtype.kind in "biu":
+        raise ValueError(
+            f"{op_name}: integers to negative integer powers are not allowed ({a.dtype} ** "
+            f"{p}), as in NumPy; use a float exponent ({float(p)}) or a float tensor"
+        )
+
+
+def _signed(a: Any, op_name: str) -> Tensor:
+    """``a`` as a Tensor that has a negative: bool tensors are refused, as by NumPy."""
+    a = as_tensor(a, op_name)
+    data = a.cached_data
+    if (data.dtype if data is not None else a.dtype).kind == "b":
+        raise TypeError(
+            f"{op_name}: a bool tensor has no negative (NumPy refuses it too); for a logical "
+            "not use ad.where(mask, 0.0, 1.0), or convert it: ad.Tensor(mask, dtype=np.float64)"
+        )
+    return a
+
+
 def negate(a: Tensor) -> Tensor:
-    """-a."""
-    return _make(_NEGATE, (as_tensor(a, "negate"),))
+    """-a; a bool tensor is refused with a TypeError, as NumPy refuses ``-mask``."""
+    return _make(_NEGATE, (_signed(a, "negate"),))
 
 
 def log(a: Tensor) -> Tensor:

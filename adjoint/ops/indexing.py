@@ -106,7 +106,9 @@ def _index_item(item: Any, op_name: str) -> Any:
     if item is None or item is Ellipsis:
         return item
     if isinstance(item, (bool, np.bool_)):
-        return np.asarray(item)
+        array = np.array(item)
+        array.flags.writeable = False
+        return array
     if isinstance(item, (numbers.Integral, np.integer)):
         return int(item)
     if isinstance(item, slice):
@@ -120,11 +122,20 @@ def _index_item(item: Any, op_name: str) -> Any:
             raise IndexError(f"{op_name}: slice {item} has step 0; the step must be nonzero")
         return item
     if isinstance(item, (list, tuple, np.ndarray)):
-        array = np.asarray(item)
+        try:
+            array = np.array(item)  # a private copy: the caller may change theirs later
+        except ValueError:
+            raise IndexError(
+                f"{op_name}: index list {item!r} is ragged (nested lists of different "
+                f"lengths); {_VALID}"
+            ) from None
         if array.dtype == np.bool_ or array.dtype.kind in "iu":
+            array.flags.writeable = False
             return array
         if array.size == 0:
-            return array.astype(np.intp)
+            array = array.astype(np.intp)
+            array.flags.writeable = False
+            return array
         raise IndexError(
             f"{op_name}: index array of dtype {array.dtype} is not valid; {_VALID} "
             "(a Tensor made from a list is float64: give dtype=np.int64)"

@@ -5,11 +5,16 @@ allowed), and the reductions take ``keepdims``. ``summation`` itself, with its
 adjoint ``broadcast_to``, lives in :mod:`adjoint.ops.linear`.
 
 Only ``Max`` and ``Min`` are primitives with gradient rules. **Ties share the
-gradient equally** (PyTorch's ``amax`` rule): if k elements tie for the
-maximum, each gets 1/k of the adjoint. The rule finds the ties with
-:class:`~adjoint.ops.elementwise.EqualMask` (1 where an element equals the
-maximum), a zero-gradient op, so the rule is built of graph nodes and its own
-derivative is correct (zero from the mask, as for relu's step).
+gradient equally** (PyTorch's rule for ``max()`` of a whole tensor): if k
+elements tie for the maximum, each gets 1/k of the adjoint. The rule finds the
+ties with :class:`~adjoint.ops.elementwise.EqualMask` (1 where an element equals
+the maximum), a zero-gradient op, so the rule is built of graph nodes and its
+own derivative is correct (zero from the mask, as for relu's step).
+
+NaN and inf. A NaN makes the max (and min) NaN, as in NumPy, and the NaN
+elements are the ones that attain it: they share the adjoint and every other
+element gets 0 (PyTorch's ``max()``; its ``amax`` gives NaN to all). Infinities
+are ordinary values (tied infinities share).
 
 ``mean``, ``logsumexp``, ``softmax`` and ``log_softmax`` are composites with no
 gradient code of their own. The last three subtract the maximum along the
@@ -17,10 +22,14 @@ reduced axes before ``exp``: ``logsumexp(a) = m + log(sum(exp(a - m)))`` holds
 for any m, so m is taken under ``no_grad`` (a constant of the graph; the
 derivative is exactly that of the naive formula, and no exp ever sees a
 positive argument, so ±1000 neither overflows nor underflows to 0/0). A row
-whose maximum is infinite is shifted by 0 instead, so logsumexp of a row of
--inf (masked logits) is -inf, not NaN. In eager mode m is a constant leaf:
-re-running a graph on new inputs (``Graph.run``) keeps the old shift, which is
-still exact unless the new inputs are hundreds larger.
+whose maximum is -inf is shifted by 0 instead, so -inf entries (masked logits)
+get probability 0 and gradient 0, and logsumexp of a row of -inf is -inf
+(softmax of it 0/0 = NaN). A +inf entry: logsumexp is +inf (its gradient NaN at
+that entry, inf/inf, and 0 elsewhere), softmax and log_softmax are NaN over the
+row: inf/inf has no value, and a limit is not guessed. All of this is PyTorch's
+behaviour too. In eager mode m is a constant leaf: re-running a graph on new
+inputs (``Graph.run``) keeps the old shift, which is still exact unless the new
+inputs are hundreds larger.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import Tensor, TensorOp, no_grad
-from adjoint.ops.common import as_tensor, normalize_axes
+from adjoint.ops.common import as_flag, as_tensor, normalize_axes
 from adjoint.ops.elementwise import abs, divide_scalar, equal_mask, exp, log, where
 from adjoint.ops.linear import broadcast_to, reshape, summation
 
@@ -137,7 +146,7 @@ def max(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:  # noqa:
     a = as_tensor(a, "max")
     axes = _axes(a, axes, "max")
     _nonempty(a, axes, "max")
-    return Max(axes, bool(keepdims))(a)
+    return Max(axes, as_flag(keepdims, "max", "keepdims"))(a)
 
 
 def min(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -145,7 +154,7 @@ def min(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:  # noqa:
     a = as_tensor(a, "min")
     axes = _axes(a, axes, "min")
     _nonempty(a, axes, "min")
-    return Min(axes, bool(keepdims))(a)
+    return Min(axes, as_flag(keepdims, "min", "keepdims"))(a)
 
 
 def mean(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
@@ -157,18 +166,26 @@ def mean(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
     """
     a = as_tensor(a, "mean")
     axes = _axes(a, axes, "mean")
+    keepdims = as_flag(keepdims, "mean", "keepdims")
     shape = a.shape
     count = int(np.prod([shape[k] for k in range(len(shape)) if axes is None or k in axes]))
     return divide_scalar(summation(a, axes, keepdims), count)
 
 
-def _shifted(a: Tensor, axes: tuple[int, ...] | None, op_name: str) -> tuple[Tensor, Tensor]:
-    """``a - m`` and ``m = max(a, axes, keepdims=True)``, a constant (taken under ``no_grad``)."""
+def _shifted(
+    a: Tensor, axes: tuple[int, ...] | None, op_name: str, *, exact_inf: bool = False
+) -> tuple[Tensor, Tensor]:
+    """``a - m`` and ``m = max(a, axes, keepdims=True)``, a constant (taken under ``no_grad``).
+
+    A row whose maximum is -inf (all masked) is shifted by 0, not by -inf (which
+    would give NaN). With ``exact_inf`` (logsumexp) a +inf maximum is shifted by
+    0 too, so the value is +inf exactly; softmax shifts it by +inf, so its row is
+    NaN (see the module doc).
+    """
     _nonempty(a, axes, op_name)
     with no_grad():
         m = Max(axes, True)(a)
-        # An infinite maximum (a row of -inf, or +inf) would give inf - inf = NaN: shift by 0.
-        m = where(equal_mask(abs(m), np.inf), 0.0, m)
+        m = where(equal_mask(abs(m) if exact_inf else m, np.inf if exact_inf else -np.inf), 0.0, m)
     return a - m, m
 
 
@@ -181,7 +198,8 @@ def logsumexp(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
     """
     a = as_tensor(a, "logsumexp")
     axes = _axes(a, axes, "logsumexp")
-    shifted, m = _shifted(a, axes, "logsumexp")
+    keepdims = as_flag(keepdims, "logsumexp", "keepdims")
+    shifted, m = _shifted(a, axes, "logsumexp", exact_inf=True)
     if not keepdims:
         with no_grad():
             m = reshape(m, _reduced_shape(a.shape, axes))

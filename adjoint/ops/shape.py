@@ -22,14 +22,13 @@ op: a node has one output, and slicing already has the right adjoint.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from adjoint.autograd import Tensor, TensorOp
-from adjoint.ops.common import as_tensor, normalize_axes
+from adjoint.ops.common import as_int, as_tensor, is_int, normalize_axes
 from adjoint.ops.indexing import GetItem
 from adjoint.ops.linear import reshape
 
@@ -102,10 +101,8 @@ def _tensors(tensors: Sequence[Any], op_name: str) -> list[Tensor]:
     return [as_tensor(t, op_name) for t in tensors]
 
 
-def _axis(axis: Any, ndim: int, op_name: str) -> int:
-    if not isinstance(axis, (numbers.Integral, np.integer)):
-        raise TypeError(f"{op_name}: axis must be an int, got {axis!r}")
-    return normalize_axes(int(axis), ndim, op_name)[0]
+def _axis(axis: Any, ndim: int, op_name: str, what: str = "axis") -> int:
+    return normalize_axes(as_int(axis, op_name, what), ndim, op_name)[0]
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -174,7 +171,7 @@ def split(a: Tensor, indices_or_sections: Any = None, axis: int = 0) -> tuple[Te
     size = a.shape[axis]
     if indices_or_sections is None:
         return tuple(GetItem(_along(axis, k))(a) for k in range(size))
-    if isinstance(indices_or_sections, (numbers.Integral, np.integer)):
+    if is_int(indices_or_sections):
         sections = int(indices_or_sections)
         if sections <= 0 or size % sections:
             raise ValueError(
@@ -183,7 +180,12 @@ def split(a: Tensor, indices_or_sections: Any = None, axis: int = 0) -> tuple[Te
             )
         bounds = [k * (size // sections) for k in range(sections + 1)]
     else:
-        points = [int(k) for k in indices_or_sections]
+        if not isinstance(indices_or_sections, (list, tuple, np.ndarray)):
+            raise TypeError(
+                f"split: indices_or_sections must be an int or a list of ints, got "
+                f"{indices_or_sections!r} of type {type(indices_or_sections).__name__}"
+            )
+        points = [as_int(k, "split", "each split point") for k in indices_or_sections]
         bounds = [0, *points, size]
     return tuple(
         GetItem(_along(axis, slice(start, stop)))(a) for start, stop in zip(bounds, bounds[1:])
@@ -202,9 +204,11 @@ def flatten(a: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     a = as_tensor(a, "flatten")
     shape = a.shape
     if not shape:
+        as_int(start_axis, "flatten", "start_axis")
+        as_int(end_axis, "flatten", "end_axis")
         return reshape(a, (1,))
-    start = _axis(start_axis, len(shape), "flatten")
-    end = _axis(end_axis, len(shape), "flatten")
+    start = _axis(start_axis, len(shape), "flatten", "start_axis")
+    end = _axis(end_axis, len(shape), "flatten", "end_axis")
     if start > end:
         raise ValueError(
             f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {shape}"
@@ -221,8 +225,10 @@ def expand_dims(a: Tensor, axis: Any) -> Tensor:
     (1, 2, 1)
     """
     a = as_tensor(a, "expand_dims")
-    count = 1 if isinstance(axis, (numbers.Integral, np.integer)) else len(tuple(axis))
-    axes = normalize_axes(axis, a.ndim + count, "expand_dims")
+    if axis is None:
+        raise TypeError("expand_dims: axis must be an int or a tuple of ints, got None")
+    count = len(axis) if isinstance(axis, (tuple, list)) else 1  # normalize_axes checks types
+    axes = normalize_axes(axis, a.ndim + count, "expand_dims", what="axis")
     rest = iter(a.shape)
     return reshape(a, tuple(1 if k in axes else next(rest) for k in range(a.ndim + count)))
 
@@ -236,7 +242,7 @@ def squeeze(a: Tensor, axis: Any = None) -> Tensor:
     """
     a = as_tensor(a, "squeeze")
     shape = a.shape
-    axes = normalize_axes(axis, len(shape), "squeeze")
+    axes = normalize_axes(axis, len(shape), "squeeze", what="axis")
     if axes is None:
         axes = tuple(k for k, n in enumerate(shape) if n == 1)
     for k in axes:
