@@ -125,6 +125,13 @@ class Summation(TensorOp):
     def compute(self, a):
         return a.sum(axis=self.axes, keepdims=self.keepdims)
 
+    def infer_dtype(self, dtype):
+        if dtype.kind == "f" and dtype.isnative:  # lazy mode's hot path: floats stay
+            return dtype
+        # NumPy widens bool and the small integers to the platform's (u)int64;
+        # an empty sum tells which, at no cost.
+        return np.zeros(0, dtype).sum().dtype
+
     def gradient(self, out_grad, node):
         in_shape = node.inputs[0].shape
         kept = _kept_shape(in_shape, self.axes)
