@@ -130,17 +130,16 @@ class Col2Im(TensorOp):
 
 
 def _pair(value: Any, what: str, op_name: str) -> tuple[int, int]:
+    valid = "a positive int or a pair of them"
     if is_int(value):
         value = (value, value)
-    elif not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(
-            f"{op_name}: {what} must be a positive int or a pair of them, got {value!r}"
-        )
+    elif not isinstance(value, (tuple, list)):
+        raise TypeError(f"{op_name}: {what} must be {valid}, got {value!r}")
+    if len(value) != 2:
+        raise ValueError(f"{op_name}: {what} must be {valid}, got {value!r}")
     pair = tuple(as_int(v, op_name, what) for v in value)
     if min(pair) < 1:
-        raise ValueError(
-            f"{op_name}: {what} must be a positive int or a pair of them, got {value!r}"
-        )
+        raise ValueError(f"{op_name}: {what} must be {valid}, got {value!r}")
     return pair
 
 
@@ -226,24 +225,28 @@ def conv2d(x: Any, weight: Any, stride: int = 1, padding: int = 0) -> Tensor:
     >>> ad.conv2d(x, ad.Tensor(np.ones((2, 2, 1, 1))), padding=0).numpy().ravel()
     array([4., 4., 4., 4.])
     """
-    x, weight = as_tensor(x, "conv2d"), as_tensor(weight, "conv2d")
-    _check_image(x, "conv2d")
+    return _conv2d(x, weight, stride, padding, "conv2d")
+
+
+def _conv2d(x: Any, weight: Any, stride: Any, padding: Any, op_name: str) -> Tensor:
+    x, weight = as_tensor(x, op_name), as_tensor(weight, op_name)
+    _check_image(x, op_name)
     if weight.ndim != 4:
         raise ValueError(
-            f"conv2d: weight must have shape (KH, KW, C_in, C_out), got shape {weight.shape}"
+            f"{op_name}: weight must have shape (KH, KW, C_in, C_out), got shape {weight.shape}"
         )
     kh, kw, c_in, c_out = weight.shape
     if kh < 1 or kw < 1:  # no window: (H - KH) // s + 1 would count windows of nothing
         raise ValueError(
-            f"conv2d: weight of shape {weight.shape} has a {kh} x {kw} kernel; the kernel "
+            f"{op_name}: weight of shape {weight.shape} has a {kh} x {kw} kernel; the kernel "
             "height and width (the first two axes, KH and KW) must be at least 1"
         )
     if c_in != x.shape[1]:
         raise ValueError(
-            f"conv2d: weight {weight.shape} expects {c_in} input channels but x of shape "
-            f"{x.shape} has {x.shape[1]}"
+            f"{op_name}: weight {weight.shape} expects {c_in} input channels but the input "
+            f"has {x.shape[1]} (NCHW shape {x.shape})"
         )
-    stride, padding = _check_geometry(x.shape, (kh, kw), stride, padding, "conv2d")
+    stride, padding = _check_geometry(x.shape, (kh, kw), stride, padding, op_name)
     cols = Im2Col((kh, kw), stride, padding)(x)
     n, oh, ow = cols.shape[:3]
     rows = reshape(cols, (n * oh * ow, kh * kw * c_in))
@@ -260,7 +263,7 @@ def conv(a: Any, b: Any, stride: int = 1, padding: int = 0) -> Tensor:
     a = as_tensor(a, "conv")
     if a.ndim != 4:
         raise ValueError(f"conv: expected an NHWC batch of 4 dimensions, got shape {a.shape}")
-    out = conv2d(permute(a, (0, 3, 1, 2)), b, stride, padding)
+    out = _conv2d(permute(a, (0, 3, 1, 2)), b, stride, padding, "conv")
     return permute(out, (0, 2, 3, 1))
 
 

@@ -301,7 +301,11 @@ class Step(ElementwiseOp):
 class ReLU(ElementwiseOp):
     """max(a, 0). The subgradient at 0 is 0 (as in PyTorch): relu'(x) = step(x).
 
-    Its adjoint ``out_grad * step(a)`` is one :class:`ReLUBackward` node.
+    Its adjoint ``out_grad * step(a)`` is one :class:`ReLUBackward` node. At NaN
+    the value is NaN and the gradient 0 (NaN > 0 is false), where PyTorch passes
+    the adjoint through (its rule tests x <= 0): kept on purpose, as one
+    comparison is all that the hottest rule of a network's backward pass costs,
+    and the NaN still shows in the value and everything computed from it.
     """
 
     def compute(self, a):
@@ -419,7 +423,11 @@ class Sign(ElementwiseOp):
 
 
 class Abs(ElementwiseOp):
-    """|a|. The subgradient at 0 is 0 (as in PyTorch): abs'(x) = sign(x), sign(0) = 0."""
+    """|a|. The subgradient at 0 is 0 (as in PyTorch): abs'(x) = sign(x), sign(0) = 0.
+
+    At ±inf the gradient is ±1; at NaN it is NaN (NumPy's sign), where PyTorch
+    gives 0: kept on purpose, so that a NaN input shows in its gradient.
+    """
 
     def compute(self, a):
         return np.abs(a)
@@ -594,7 +602,8 @@ def subtract(a: Any, b: Any) -> Tensor:
         return _make(shift, (as_tensor(a, "subtract"),))
     if is_scalar(a):
         return _make(_scalar_op(AddScalar, a), (_make(_NEGATE, (_signed(b, "subtract"),)),))
-    return add(a, _make(_NEGATE, (_signed(b, "subtract"),)))
+    a = as_tensor(a, "subtract")
+    return _make(_ADD, broadcast_pair(a, _make(_NEGATE, (_signed(b, "subtract"),)), "subtract"))
 
 
 def multiply(a: Any, b: Any) -> Tensor:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import Tensor, TensorOp, Value
-from adjoint.ops.common import as_tensor
+from adjoint.ops.common import as_shape, as_tensor
 
 __all__ = [
     "GetItem",
@@ -232,7 +232,7 @@ def scatter_add(g: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
     array([3., 0., 0.])
     """
     g = as_tensor(g, "scatter_add")
-    shape = tuple(int(n) for n in shape)
+    shape = as_shape(shape, "scatter_add")
     index = normalize_index(index, shape, "scatter_add")
     want = _indexed_shape(shape, index)
     if g.shape != want:
