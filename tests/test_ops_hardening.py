@@ -138,6 +138,33 @@ def test_pooling_and_im2col_geometry_must_be_ints(mode):
         ad.col2im(ad.Tensor(np.ones((1, 4, 4, 1, 1, 1))), (1, 1, 4.0, 4), 1)
 
 
+_LINEAR_PATCH = pytest.mark.xfail(
+    strict=True,
+    reason="needs the adjoint/ops/linear.py patch (as_shape, as_int, as_flag) of the issue-17 "
+    "ops report; remove this mark with it",
+)
+
+
+@_LINEAR_PATCH
+@pytest.mark.parametrize(
+    "call, error, fragment",
+    [
+        (lambda x: x.reshape(2.5, 2), TypeError, r"reshape: each size in shape must be an int"),
+        (lambda x: x.reshape((2.0, 2)), TypeError, r"reshape: each size in shape must be an int"),
+        (lambda x: ad.reshape(x, None), TypeError, r"reshape: shape must be an int or a tuple"),
+        (lambda x: x.permute(0.5, 1), TypeError, r"permute: each axis must be an int, got 0.5"),
+        (lambda x: ad.permute(x, None), TypeError, r"permute: axes must be a tuple of ints"),
+        (lambda x: x.broadcast_to((2.0, 2)), TypeError, r"broadcast_to: each size in shape"),
+        (lambda x: x.broadcast_to((-1, 2)), ValueError, r"broadcast_to: invalid shape \(-1, 2\)"),
+        (lambda x: ad.transpose(x, 1), TypeError, r"transpose: axes must be None or two ints"),
+        (lambda x: ad.sum(x, 0, keepdims="no"), TypeError, r"summation: keepdims must be a bool"),
+    ],
+)
+def test_linear_ops_refuse_non_integer_shapes_and_axes(mode, call, error, fragment):
+    with pytest.raises(error, match=fragment):
+        call(ad.Tensor(np.ones((2, 2))))
+
+
 def test_numpy_integers_are_still_integers(mode):
     x = ad.Tensor(np.ones((2, 3, 4)))
     assert ad.sum(x, np.int64(1)).shape == (2, 4)
