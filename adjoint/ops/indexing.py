@@ -17,7 +17,9 @@ works. Every kind of NumPy index is accepted: ints (negative too), slices with
 steps, ``None``, ``Ellipsis``, integer arrays (lists or Tensors) and boolean
 masks, in any combination; the result is exactly NumPy's ``a[index]``. Index
 arrays given as Tensors are read (realized) when the node is made: an index is
-part of the op, not a differentiable input.
+part of the op, not a differentiable input. The op keeps a private, read-only
+copy of every index array and mask, so changing the caller's array later
+changes neither the gradient nor a re-run of the graph.
 """
 
 from __future__ import annotations
