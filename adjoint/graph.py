@@ -535,5 +535,10 @@ def _pointwise(op: Any, batch: tuple, arrays: list[np.ndarray], recorded: list) 
     """Run ``op`` once per point of the batch and stack the results (any op, slowly)."""
     full = [np.broadcast_to(a, batch + s) for a, s in zip(arrays, recorded)]
     results = [np.asarray(op.compute(*[a[index] for a in full])) for index in np.ndindex(*batch)]
-    out = np.stack(results) if results else np.empty((0,))
+    if not results:  # an empty batch: no point to run, so the shape and dtype one would have
+        zeros = [np.zeros(s, a.dtype) for a, s in zip(arrays, recorded)]
+        with np.errstate(all="ignore"):
+            point = np.asarray(op.compute(*zeros))
+        return np.empty(batch + point.shape, point.dtype)
+    out = np.stack(results)
     return out.reshape(batch + out.shape[1:])

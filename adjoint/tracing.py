@@ -208,12 +208,12 @@ PARTIALS: dict[str, tuple[tuple[str, str], ...]] = {
     "Permute": (("permute⁻¹($g)", "\\operatorname{permute}^{-1}($g)"),),
     "MatMul": (("$g @ $1ᵀ", "$g $1^{\\top}"), ("$0ᵀ @ $g", "$0^{\\top} $g")),
     "Maximum": (
-        ("$g · ½(1 + sign($0 − $1))", "$g \\cdot \\tfrac12 (1 + \\operatorname{sign}($0 - $1))"),
-        ("$g · ½(1 − sign($0 − $1))", "$g \\cdot \\tfrac12 (1 - \\operatorname{sign}($0 - $1))"),
+        ("$g · [$0 = $y] / #attaining", "$g \\cdot [$0 = $y] / \\#\\text{attaining}"),
+        ("$g · [$1 = $y] / #attaining", "$g \\cdot [$1 = $y] / \\#\\text{attaining}"),
     ),
     "Minimum": (
-        ("$g · ½(1 + sign($1 − $0))", "$g \\cdot \\tfrac12 (1 + \\operatorname{sign}($1 - $0))"),
-        ("$g · ½(1 − sign($1 − $0))", "$g \\cdot \\tfrac12 (1 - \\operatorname{sign}($1 - $0))"),
+        ("$g · [$0 = $y] / #attaining", "$g \\cdot [$0 = $y] / \\#\\text{attaining}"),
+        ("$g · [$1 = $y] / #attaining", "$g \\cdot [$1 = $y] / \\#\\text{attaining}"),
     ),
     "Max": (("$g · [$0 = $y] / #ties", "$g \\cdot [$0 = $y] / \\#\\text{ties}"),),
     "Min": (("$g · [$0 = $y] / #ties", "$g \\cdot [$0 = $y] / \\#\\text{ties}"),),

@@ -48,7 +48,7 @@ def test_matmul_batches_vectors_scalars_and_arrays(mode):
 @pytest.mark.parametrize(
     "name, fn",
     [
-        ("add", lambda a, b: a - b),  # a - b is add(a, negate(b)), as in needle
+        ("subtract", lambda a, b: a - b),  # add(a, negate(b)), named as the user wrote it
         ("divide", lambda a, b: a / b),
         ("power", lambda a, b: a**b),
         ("add", lambda a, b: b.numpy() + a),  # an array on the left
@@ -147,8 +147,8 @@ def test_non_numeric_data_is_refused_never_silently_converted(mode, data, messag
 def test_ragged_data_anywhere(mode):
     with pytest.raises(ValueError, match=r"Tensor: data is ragged .*give a rectangular"):
         ad.Tensor([[[1.0], [2.0, 3.0]]])
-    with pytest.raises(ValueError, match=r"Tensor: data is ragged"):
-        ones(2) + [[1.0, 2.0], [3.0]]  # a ragged operand
+    with pytest.raises(ValueError, match=r"add: data is ragged"):
+        ones(2) + [[1.0, 2.0], [3.0]]  # a ragged operand, named by the op
     with pytest.raises(TypeError, match=r"Tensor: data of dtype complex128 is not supported"):
         ad.Tensor([1.0], dtype=np.complex128)
     with pytest.raises(TypeError, match=r"add: cannot use an operand of type NoneType"):

@@ -138,14 +138,6 @@ def test_pooling_and_im2col_geometry_must_be_ints(mode):
         ad.col2im(ad.Tensor(np.ones((1, 4, 4, 1, 1, 1))), (1, 1, 4.0, 4), 1)
 
 
-_LINEAR_PATCH = pytest.mark.xfail(
-    strict=True,
-    reason="needs the adjoint/ops/linear.py patch (as_shape, as_int, as_flag) of the issue-17 "
-    "ops report; remove this mark with it",
-)
-
-
-@_LINEAR_PATCH
 @pytest.mark.parametrize(
     "call, error, fragment",
     [
@@ -207,11 +199,6 @@ def test_conv2d_with_no_channels_or_no_images_is_exact(mode):
     np.testing.assert_array_equal(w.grad.numpy(), np.zeros((2, 2, 2, 3)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the adjoint/graph.py patch (_pointwise on an empty batch) of the issue-17 "
-    "ops report; remove this mark with it",
-)
 def test_graph_run_over_an_empty_batch_through_stack():
     a, b = ad.Tensor(np.ones(2)), ad.Tensor(np.ones(2))
     out = ad.Graph(ad.stack([a, b * 2.0])).run({a: np.ones((0, 2)), b: np.ones((0, 2))})[0]

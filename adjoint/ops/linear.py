@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import Tensor, TensorOp
-from adjoint.ops.common import as_tensor, normalize_axes
+from adjoint.ops.common import as_flag, as_int, as_shape, as_tensor, normalize_axes
 
 __all__ = [
     "Transpose",
@@ -251,6 +251,8 @@ def transpose(a: Tensor, axes: tuple[int, int] | None = None) -> Tensor:
         if ndim < 2:
             raise ValueError(f"transpose: needs at least 2 dimensions, got shape {a.shape}")
     else:
+        if not isinstance(axes, (tuple, list)):
+            raise TypeError(f"transpose: axes must be None or two ints to swap, got {axes!r}")
         axes = tuple(axes)
         if len(axes) != 2:
             raise ValueError(f"transpose: axes must be two axes to swap, got {axes!r}")
@@ -262,7 +264,9 @@ def permute(a: Tensor, axes: tuple[int, ...]) -> Tensor:
     """Reorder the axes: ``permute(a, (2, 0, 1))`` makes axis 2 the first (np.transpose)."""
     a = as_tensor(a, "permute")
     ndim = a.ndim
-    axes = tuple(axes)
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError(f"permute: axes must be a tuple of ints, got {axes!r}")
+    axes = tuple(as_int(k, "permute", "each axis") for k in axes)
     normalized = tuple(int(k) % ndim for k in axes) if ndim else ()
     if (
         len(axes) != ndim
@@ -279,14 +283,8 @@ def permute(a: Tensor, axes: tuple[int, ...]) -> Tensor:
 def reshape(a: Tensor, shape: Any) -> Tensor:
     """Reshape to ``shape``; one entry may be -1 and is inferred."""
     a = as_tensor(a, "reshape")
-    if isinstance(shape, (numbers.Integral, np.integer)):
-        shape = (shape,)
-    shape = tuple(int(n) for n in shape)
+    shape = as_shape(shape, "reshape", infer=True)
     size = math.prod(a.shape)
-    if shape.count(-1) > 1 or any(n < -1 for n in shape):
-        raise ValueError(
-            f"reshape: invalid shape {shape}; use non-negative sizes and at most one -1"
-        )
     if -1 in shape:
         known = math.prod(n for n in shape if n != -1)
         if known == 0 or size % known:
@@ -305,9 +303,7 @@ def reshape(a: Tensor, shape: Any) -> Tensor:
 def broadcast_to(a: Tensor, shape: Any) -> Tensor:
     """Broadcast to ``shape`` by NumPy's rules (new leading axes, axes of length 1)."""
     a = as_tensor(a, "broadcast_to")
-    if isinstance(shape, (numbers.Integral, np.integer)):
-        shape = (shape,)
-    shape = tuple(int(n) for n in shape)
+    shape = as_shape(shape, "broadcast_to")
     in_shape = a.shape
     ok = len(shape) >= len(in_shape) and all(
         n == 1 or n == m for n, m in zip(reversed(in_shape), reversed(shape))
@@ -328,7 +324,8 @@ def summation(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
     Tensor([4. 6.], op=Summation)
     """
     a = as_tensor(a, "summation")
-    return Summation(normalize_axes(axes, a.ndim, "summation"), bool(keepdims))(a)
+    axes = normalize_axes(axes, a.ndim, "summation")
+    return Summation(axes, as_flag(keepdims, "summation", "keepdims"))(a)
 
 
 sum = summation  # noqa: A001 - needle and DESIGN.md name it ad.sum
