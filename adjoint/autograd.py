@@ -687,10 +687,15 @@ def _to_array(data: Any, dtype: Any, op_name: str = "Tensor") -> np.ndarray:
     """
     if isinstance(data, Value):
         data = data.realize_cached_data()
-    if not isinstance(data, (np.ndarray, np.generic)):
+    python = not isinstance(data, (np.ndarray, np.generic))
+    if dtype is not None and type(dtype) is not np.dtype:
+        dtype = _dtype_arg(dtype, op_name)
+    if python:
         data = _from_python(data, op_name)
         if dtype is None:
             dtype = np.float64
+        elif dtype.kind in "iu" and data.dtype.kind in "iuO":
+            _check_fits(data, dtype, op_name)
     elif data.dtype.kind not in "biuf":  # checked before dtype= could cast it away
         raise TypeError(
             f"{op_name}: data of dtype {data.dtype} is not supported; "
@@ -719,6 +724,85 @@ def _to_array(data: Any, dtype: Any, op_name: str = "Tensor") -> np.ndarray:
             "valid dtypes are bool, integer and floating point"
         )
     return array
+
+
+def _dtype_arg(dtype: Any, op_name: str) -> np.dtype:
+    """``dtype`` as a NumPy dtype, or a TypeError naming the op (kinds are checked later)."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{op_name}: dtype {dtype!r} is not a NumPy dtype; give one such as "
+            "'float64', np.float32 or 'int64'"
+        ) from None
+
+
+def _check_fits(data: np.ndarray, dtype: np.dtype, op_name: str) -> None:
+    """Python ints converted to an integer ``dtype`` must fit it (NumPy refuses them too)."""
+    if not data.size:
+        return
+    info = np.iinfo(dtype)
+    for value in data.flat if data.dtype.kind == "O" else (data.min(), data.max()):
+        if isinstance(value, numbers.Integral) and not info.min <= int(value) <= info.max:
+            raise ValueError(
+                f"{op_name}: dtype {dtype} cannot hold the value {int(value)} "
+                f"(its range is {info.min}..{info.max})"
+            )
+
+
+def _flag_arg(value: Any, op_name: str, what: str) -> bool:
+    """A flag given by the user: True or False (a NumPy bool too); ints are not flags."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"{op_name}: {what} must be True or False, got {value!r}")
+
+
+def _device_arg(device: Any, op_name: str) -> None:
+    from adjoint.init import Device
+
+    if device is not None and not isinstance(device, Device):
+        raise TypeError(
+            f"{op_name}: device must be ad.cpu() or None (adjoint computes with NumPy on "
+            f"the CPU), got {device!r}"
+        )
+
+
+def _adjoint_array(
+    value: Any, dtype: np.dtype, where: str, data_name: str | None = None
+) -> np.ndarray:
+    """An out_grad or cotangent given as data, as a private array of the output's ``dtype``.
+
+    Conversions that would lose the values are refused, as :meth:`adjoint.graph.Graph.run`
+    refuses them: an array must keep its kind (bool and integers may become floats;
+    float64 may become float32, rounded), and Python numbers must be represented
+    in ``dtype`` (0.5 into an integer output: no). Data that is not numeric at all
+    (strings, None, complex numbers, ragged lists) is refused by the conversion
+    :class:`Tensor` uses, named ``data_name`` (``where`` by default).
+    """
+    data_name = data_name or where
+    if isinstance(value, Value):
+        value = value.realize_cached_data()
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = _to_array(value, None, data_name)
+        if array.dtype == dtype:
+            return array
+        if not np.can_cast(array.dtype, dtype, "same_kind"):
+            raise TypeError(
+                f"{where} of dtype {array.dtype} cannot be converted to the output's dtype "
+                f"{dtype} without losing its values; convert it yourself if that is meant"
+            )
+        return array.astype(dtype)
+    from adjoint.graph import _represented
+
+    converted, bad = _represented(_from_python(value, data_name), dtype)
+    if converted is None:
+        raise ValueError(
+            f"{where} holds the value {bad!r}, which the output's dtype {dtype} cannot "
+            "represent exactly"
+        )
+    return converted
 
 
 def _from_python(data: Any, op_name: str) -> np.ndarray:
@@ -782,17 +866,32 @@ class Tensor(Value):
     ) -> None:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Tensor: name must be a str, got {type(name).__name__}")
+        if requires_grad is not True and requires_grad is not False:
+            requires_grad = _flag_arg(requires_grad, "Tensor", "requires_grad")
+        if device is not None:
+            _device_arg(device, "Tensor")
         self._init(
             None,
             (),
             cached_data=_to_array(array, dtype),
-            requires_grad=bool(requires_grad),
+            requires_grad=requires_grad,
             name=name,
         )
 
     @staticmethod
     def from_numpy(array: np.ndarray, *, requires_grad: bool = False) -> Tensor:
         """A constant leaf that holds ``array`` itself (no copy)."""
+        if not isinstance(array, np.ndarray):
+            raise TypeError(
+                f"Tensor.from_numpy: give a NumPy array, got {type(array).__name__} "
+                "(ad.Tensor(data) converts numbers and lists)"
+            )
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Tensor.from_numpy: data of dtype {array.dtype} is not supported; "
+                "valid dtypes are bool, integer and floating point"
+            )
+        requires_grad = _flag_arg(requires_grad, "Tensor.from_numpy", "requires_grad")
         return Tensor.make_const(array, requires_grad=requires_grad)
 
     # ---- data access
@@ -872,10 +971,15 @@ class Tensor(Value):
         w.grad.data``) or use ``create_graph=False`` (constants: no cycle);
         either way memory stays flat.
         """
+        if create_graph is not True and create_graph is not False:
+            create_graph = _flag_arg(create_graph, "backward", "create_graph")
         if out_grad is None:
             out_grad = _seed(self)
         elif not isinstance(out_grad, Tensor):
-            out_grad = Tensor(out_grad, dtype=self.dtype, requires_grad=False)
+            # Data that is no number at all is refused as Tensor(out_grad) refuses it.
+            out_grad = Tensor.make_const(
+                _adjoint_array(out_grad, self.dtype, "backward: out_grad", "Tensor")
+            )
         if out_grad.shape != self.shape:
             raise ValueError(
                 f"backward: out_grad has shape {out_grad.shape} but the output has shape "
@@ -905,18 +1009,30 @@ class Tensor(Value):
             raise TypeError("len() of a 0-d Tensor")
         return self.shape[0]
 
+    def _one_element(self, what: str) -> float | int | bool:
+        """The single element as a Python number, or an error naming ``what`` and the shape."""
+        data = self.realize_cached_data()
+        if data.size != 1:
+            error = ValueError if what in ("item", "bool") else TypeError
+            raise error(
+                f"{what}: a tensor of shape {data.shape} has {data.size} elements; only a "
+                "tensor of one element converts to a Python number (index it, or reduce it "
+                "with .sum(), .max(), ...)"
+            )
+        return data.item()
+
     def __bool__(self) -> bool:
-        return bool(self.realize_cached_data())
+        return bool(self._one_element("bool"))
 
     def __float__(self) -> float:
-        return float(self.realize_cached_data())
+        return float(self._one_element("float"))
 
     def __int__(self) -> int:
-        return int(self.realize_cached_data())
+        return int(self._one_element("int"))
 
     def item(self) -> float | int | bool:
         """The single element as a Python number."""
-        return self.realize_cached_data().item()
+        return self._one_element("item")
 
     __hash__ = object.__hash__  # nodes are dict keys by identity
 
@@ -963,8 +1079,20 @@ class Tensor(Value):
 
     # Comparisons give constant boolean tensors (no gradient flows through them).
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
-        other_data = other.realize_cached_data() if isinstance(other, Value) else other
-        return Tensor.make_const(ufunc(self.realize_cached_data(), other_data))
+        if isinstance(other, Value):
+            other_data = other.realize_cached_data()
+        elif type(other) is float or type(other) is int:
+            other_data = other
+        else:  # refuses strings, None, objects and complex numbers, naming the comparison
+            other_data = _to_array(other, None, ufunc.__name__)
+        data = self.realize_cached_data()
+        try:
+            return Tensor.make_const(ufunc(data, other_data))
+        except ValueError:
+            raise ValueError(
+                f"{ufunc.__name__}: shapes {data.shape} and {np.shape(other_data)} do not "
+                "broadcast; trailing dimensions must be equal or 1"
+            ) from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
@@ -1407,7 +1535,7 @@ def _check_adjoints(node: Value, adjoints: tuple[Value, ...]) -> None:
 def set_lazy_mode(flag: bool) -> None:
     """Turn lazy evaluation on or off (process-wide, as needle's ``LAZY_MODE``)."""
     global LAZY_MODE
-    LAZY_MODE = bool(flag)
+    LAZY_MODE = _flag_arg(flag, "set_lazy_mode", "flag")
 
 
 _lazy_lock = threading.Lock()
@@ -1415,8 +1543,7 @@ _lazy_lock = threading.Lock()
 _lazy_blocks: list[list[Any]] = []
 
 
-@contextlib.contextmanager
-def lazy_mode(flag: bool = True) -> Iterator[None]:
+def lazy_mode(flag: bool = True) -> contextlib.AbstractContextManager[None]:
     """Evaluate lazily inside the block; the previous mode returns on exit, also on errors.
 
     >>> import adjoint as ad
@@ -1435,11 +1562,16 @@ def lazy_mode(flag: bool = True) -> Iterator[None]:
     nodes are computed later, and an error from ``compute`` comes when the data
     is realized. ``no_grad`` and ``detect_anomaly`` are per thread.
     """
+    return _lazy_block(_flag_arg(flag, "lazy_mode", "flag"))
+
+
+@contextlib.contextmanager
+def _lazy_block(flag: bool) -> Iterator[None]:
     global LAZY_MODE
     token = object()
     with _lazy_lock:
         _lazy_blocks.append([token, LAZY_MODE])
-        LAZY_MODE = bool(flag)
+        LAZY_MODE = flag
     try:
         yield
     finally:

@@ -93,24 +93,52 @@ __all__ = [
 # --------------------------------------------------------------- validation
 
 
+def _function(f: Any, name: str) -> None:
+    if not callable(f):
+        raise TypeError(
+            f"{name}: f must be a function of Tensors (a callable), got {f!r} of type "
+            f"{type(f).__name__}"
+        )
+
+
+def _is_int(k: Any) -> bool:
+    return isinstance(k, (numbers.Integral, np.integer)) and not isinstance(k, bool)
+
+
+def _argnums_type(argnums: Any, name: str) -> None:
+    """Refuse an ``argnums`` that is not an int or a tuple (or list) of ints, where it is given.
+
+    A set or a dict would be iterated in an order the caller did not write.
+    """
+    if type(argnums) is int or _is_int(argnums):
+        return
+    if not isinstance(argnums, (tuple, list)) or not all(_is_int(k) for k in argnums):
+        raise TypeError(
+            f"{name}: argnums must be an int or a tuple of ints, got {argnums!r} (bools, "
+            "floats, strings, sets and dicts are not argument positions)"
+        )
+
+
+def _flag(value: Any, name: str, what: str, *, none: bool = False) -> Any:
+    if value is True or value is False or (none and value is None):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    valid = "True, False or None" if none else "True or False"
+    raise TypeError(f"{name}: {what} must be {valid}, got {value!r}")
+
+
 def _argnums(argnums: Any, n_args: int, name: str) -> tuple[tuple[int, ...], bool]:
     """``argnums`` as non-negative positions, and whether it was a single int."""
     if type(argnums) is int and 0 <= argnums < n_args:  # the common case: grad(f)(x)
         return (argnums,), True
-    single = isinstance(argnums, (numbers.Integral, np.integer)) and not isinstance(argnums, bool)
-    items = (argnums,) if single else argnums
-    try:
-        items = tuple(items)
-    except TypeError:
-        raise TypeError(
-            f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}"
-        ) from None
+    _argnums_type(argnums, name)
+    single = _is_int(argnums)
+    items = (argnums,) if single else tuple(argnums)
     if not items:
         raise ValueError(f"{name}: argnums is empty; give at least one argument position")
     result = []
     for k in items:
-        if isinstance(k, bool) or not isinstance(k, (numbers.Integral, np.integer)):
-            raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
         if not -n_args <= k < n_args:
             valid = f"0..{n_args - 1} (or -{n_args}..-1)" if n_args else "none"
             raise IndexError(
@@ -203,7 +231,7 @@ def _cotangent(value: Any, like: Tensor, name: str, what: str) -> Tensor:
     if isinstance(value, Tensor):
         t = value
     else:
-        t = Tensor(value, dtype=like.dtype, requires_grad=False)
+        t = Tensor.make_const(autograd._adjoint_array(value, like.dtype, f"{name}: {what}"))
     if t.shape != like.shape:
         raise ValueError(f"{name}: {what} has shape {t.shape} but must have shape {like.shape}")
     return t
@@ -235,6 +263,9 @@ def value_and_grad(
     >>> float(v), g.numpy().tolist()
     (5.0, [2.0, 4.0])
     """
+
+    _function(f, "value_and_grad")
+    _argnums_type(argnums, "value_and_grad")
 
     def value_and_grad_f(*args: Any) -> tuple[Tensor, Any]:
         return _value_and_grad(f, args, argnums, "value_and_grad")
@@ -284,6 +315,10 @@ def grad(
     1.515452
     """
 
+    _function(f, "grad")
+    _argnums_type(argnums, "grad")
+    simplify = _flag(simplify, "grad", "simplify", none=True)
+
     def grad_f(*args: Any) -> Any:
         return _value_and_grad(f, args, argnums, "grad", simplify)[1]
 
@@ -304,6 +339,7 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any]
     >>> pullback([1.0, 1.0])[0].numpy().tolist()
     [2.0, 6.0]
     """
+    _function(f, "vjp")
     if not primals:
         raise ValueError("vjp: give at least one primal argument: vjp(f, x)")
     recording = autograd.is_grad_enabled()
@@ -364,6 +400,7 @@ def jvp(f: Callable[..., Tensor], primals: Any, tangents: Any) -> tuple[Tensor, 
     >>> float(out), float(tangent)
     (8.0, 12.0)
     """
+    _function(f, "jvp")
     args, single = _as_args(primals, "jvp", "primals")
     if not args:
         raise ValueError("jvp: give at least one primal argument: jvp(f, (x,), (t,))")
@@ -394,6 +431,7 @@ def hvp(f: Callable[..., Tensor], primals: Any, v: Any) -> Any:
     >>> ad.hvp(lambda x: (x ** 3).sum(), [1.0, 2.0], [1.0, 1.0]).numpy().tolist()
     [6.0, 12.0]
     """
+    _function(f, "hvp")
     args, single = _as_args(primals, "hvp", "primals")
     if not args:
         raise ValueError("hvp: give at least one primal argument: hvp(f, (x,), (v,))")
@@ -424,6 +462,23 @@ class Jacobian(TensorOp):
     """
 
     def __init__(self, f: Callable, args: tuple, slots: tuple[int, ...], argnum: int) -> None:
+        _function(f, "Jacobian")
+        if not isinstance(args, tuple) or not isinstance(slots, tuple):
+            raise TypeError(
+                "Jacobian: args and slots must be tuples (the call's arguments, and the "
+                "positions of its Tensors); ad.jacobian(f)(*args) makes the node for you"
+            )
+        if not all(
+            _is_int(k) and 0 <= k < len(args) and isinstance(args[k], Tensor) for k in slots
+        ):
+            raise ValueError(
+                f"Jacobian: slots {slots!r} must be positions of Tensors among the "
+                f"{len(args)} argument(s)"
+            )
+        if not _is_int(argnum) or argnum not in slots:
+            raise ValueError(
+                f"Jacobian: argnum {argnum!r} must be one of the Tensor positions {slots!r}"
+            )
         self.argnum = argnum
         self._f = f
         self._args = args
@@ -512,6 +567,9 @@ def jacobian(f: Callable[..., Tensor], argnums: int | tuple[int, ...] = 0) -> Ca
     [[2.0, 0.0], [0.0, 4.0]]
     """
 
+    _function(f, "jacobian")
+    _argnums_type(argnums, "jacobian")
+
     def jacobian_f(*args: Any) -> Any:
         return _jacobian(f, args, argnums, "jacobian")
 
@@ -544,7 +602,8 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]
     >>> H.numpy().tolist()
     [[30.0, 30.0], [30.0, 126.0]]
     """
-    if not isinstance(argnums, (numbers.Integral, np.integer)) or isinstance(argnums, bool):
+    _function(f, "hessian")
+    if not _is_int(argnums):
         raise TypeError(
             f"hessian: argnums must be one int, got {argnums!r}; for blocks of several "
             "arguments use jacobian(grad(f, argnums), argnums)"

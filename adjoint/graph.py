@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from adjoint.anomaly import check_value, is_anomaly_enabled
-from adjoint.autograd import Value, _from_python, _to_array, derivative_order, find_topo_sort
+from adjoint.autograd import (
+    Value,
+    _flag_arg,
+    _from_python,
+    _to_array,
+    derivative_order,
+    find_topo_sort,
+)
 from adjoint.ops.common import ElementwiseOp
 from adjoint.ops.indexing import GetItem, ScatterAdd
 from adjoint.ops.linear import BroadcastTo, Permute, Reshape, Summation, Transpose
@@ -305,7 +312,7 @@ class Graph:
         """The graph in Graphviz's DOT language (a pure function; see :mod:`adjoint.drawing`)."""
         from adjoint.drawing import to_dot
 
-        return to_dot(self, values=values)
+        return to_dot(self, values=_flag_arg(values, "Graph.to_dot", "values"))
 
     def to_svg(self, *, values: bool = False, engine: str | None = None) -> str:
         """The drawing as SVG text: Graphviz's ``dot`` if installed, else adjoint's own layout.
@@ -314,12 +321,13 @@ class Graph:
         """
         from adjoint.drawing import to_svg
 
-        return to_svg(self, values=values, engine=engine)
+        return to_svg(self, values=_flag_arg(values, "Graph.to_svg", "values"), engine=engine)
 
     def render(self, path: str, *, values: bool = False, engine: str | None = None) -> str:
         """Write the drawing to ``path`` (``.svg``, ``.png`` or ``.dot``); returns the path."""
         from adjoint.drawing import render
 
+        values = _flag_arg(values, "Graph.render", "values")
         return render(self, path, values=values, engine=engine)
 
     def _repr_svg_(self) -> str | None:

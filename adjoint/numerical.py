@@ -14,6 +14,8 @@ not a separate code path.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,7 +59,10 @@ def gradcheck(
 
     ``f`` takes Tensors and returns a Tensor of any shape. Inputs are converted
     to float64. Each of ``trials`` random directions is checked to every order
-    up to ``order`` (1 or 2 for most uses; any positive int works). Returns True,
+    up to ``order`` (1 or 2 for most uses; any positive int works). ``eps`` is the
+    finite-difference step (a finite number > 0), ``rtol`` and ``atol`` the
+    tolerances of ``np.isclose`` (finite, >= 0), ``seed`` (an int >= 0) fixes the
+    random directions and ``trials`` (at least 1) says how many. Returns True,
     or raises ``AssertionError`` showing the analytic and the numerical value,
     the order, and which input differs.
 
@@ -65,8 +70,20 @@ def gradcheck(
     >>> ad.gradcheck(lambda x: ad.exp(x) * x, [0.3, -1.2], order=2)
     True
     """
-    if order < 1:
-        raise ValueError(f"gradcheck: order must be a positive int, got {order}")
+    if not callable(f):
+        raise TypeError(
+            f"gradcheck: f must be a function of Tensors (a callable), got {f!r} of type "
+            f"{type(f).__name__}"
+        )
+    order = _count(order, "order")
+    trials = _count(trials, "trials")
+    eps = _positive(eps, "eps", zero=False)
+    rtol = _positive(rtol, "rtol", zero=True)
+    atol = _positive(atol, "atol", zero=True)
+    if isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.integer)):
+        raise TypeError(f"gradcheck: seed must be an int, got {seed!r} ({type(seed).__name__})")
+    if seed < 0:
+        raise ValueError(f"gradcheck: seed must be an int >= 0, got {seed}")
     if not inputs:
         raise ValueError("gradcheck: give at least one input")
     arrays = [_to_array(x, np.float64, "gradcheck") for x in inputs]
@@ -87,6 +104,28 @@ def gradcheck(
 
         _check(scalar, arrays, order, 1, rng, eps, rtol, atol)
     return True
+
+
+def _count(value: Any, name: str) -> int:
+    """A positive int argument (``order``, ``trials``); bools and floats are refused."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"gradcheck: {name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"gradcheck: {name} must be a positive int, got {value}")
+    return int(value)
+
+
+def _positive(value: Any, name: str, *, zero: bool) -> float:
+    """A finite real step or tolerance: positive (``eps``) or non-negative (``rtol``, ``atol``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"gradcheck: {name} must be a real number, got {value!r} ({type(value).__name__})"
+        )
+    value = float(value)
+    if not (math.isfinite(value) and (value >= 0 if zero else value > 0)):
+        valid = "a finite number >= 0" if zero else "a finite number > 0"
+        raise ValueError(f"gradcheck: {name} must be {valid}, got {value}")
+    return value
 
 
 def _check(

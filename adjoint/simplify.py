@@ -115,7 +115,7 @@ from typing import Any
 import numpy as np
 
 from adjoint import autograd
-from adjoint.autograd import Tensor, Value, derivative_order, find_topo_sort
+from adjoint.autograd import Tensor, Value, _flag_arg, derivative_order, find_topo_sort
 
 __all__ = ["simplify", "Simplified", "census", "Census", "RewriteError", "verify_rewrites"]
 
@@ -862,7 +862,8 @@ def verify_rewrites(flag: bool = True) -> Iterator[None]:
     ...     d3 = ad.grad(ad.grad(ad.grad(ad.tanh)))(ad.Tensor(0.3))
     """
     global VERIFY
-    saved, VERIFY = VERIFY, bool(flag)
+    flag = _flag_arg(flag, "verify_rewrites", "flag")
+    saved, VERIFY = VERIFY, flag
     try:
         yield
     finally:
@@ -1167,6 +1168,18 @@ def simplify(
     for i, out in enumerate(outputs):
         if not isinstance(out, Value):
             raise TypeError(f"simplify: output {i} is a {type(out).__name__}; give Tensors")
+    if not isinstance(keep, (list, tuple, set, frozenset)) or not all(
+        isinstance(node, Value) for node in keep
+    ):
+        raise TypeError(
+            f"simplify: keep must be a list or tuple of Tensors (nodes to keep as they "
+            f"are), got {keep!r}"
+        )
+    polynomials = _flag_arg(polynomials, "simplify", "polynomials")
+    if verify is not None and verify is not True and verify is not False:
+        if not isinstance(verify, np.bool_):
+            raise TypeError(f"simplify: verify must be True, False or None, got {verify!r}")
+        verify = bool(verify)
     topo = find_topo_sort(outputs)
     before = len(topo)
     from adjoint.functional import active_variables
@@ -1292,6 +1305,11 @@ def census(*outputs: Value | Sequence[Value]) -> Census:
     """
     if len(outputs) == 1 and isinstance(outputs[0], (list, tuple)):
         outputs = tuple(outputs[0])
+    if not outputs:
+        raise ValueError("census: give at least one output Tensor, e.g. census(y)")
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Value):
+            raise TypeError(f"census: output {i} is a {type(out).__name__}; give Tensors")
     nodes = find_topo_sort(outputs)
     table = Counter((derivative_order(node), _source(node)) for node in nodes)
     table = dict(sorted(table.items(), key=lambda item: (item[0][0], -item[1], item[0][1])))

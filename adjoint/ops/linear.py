@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import Tensor, TensorOp
-from adjoint.ops.common import as_flag, as_int, as_shape, as_tensor, normalize_axes
+from adjoint.ops.common import as_flag, as_int, as_shape, as_tensor, is_int, normalize_axes
 
 __all__ = [
     "Transpose",
@@ -45,10 +45,20 @@ __all__ = [
 
 
 class Transpose(TensorOp):
-    """Swap two axes (the last two when ``axes`` is None), as needle's transpose."""
+    """Swap two axes (the last two when ``axes`` is None), as needle's transpose.
+
+    Called directly (``Transpose(axes)(a)``) the op checks ``axes`` against
+    ``a``, as :func:`transpose` does, and names itself in the error; gradient
+    rules make their nodes without the check.
+    """
 
     def __init__(self, axes: tuple[int, int] | None = None) -> None:
         self.axes = axes
+
+    def __call__(self, *args: Any) -> Tensor:
+        a = _single_input(args, "Transpose")
+        _swap_axes(self.axes, a, "Transpose")  # negative axes work as they are
+        return _make(self, (a,))
 
     def _pair(self, ndim: int) -> tuple[int, int]:
         return (ndim - 2, ndim - 1) if self.axes is None else self.axes
@@ -68,10 +78,23 @@ class Transpose(TensorOp):
 
 
 class Permute(TensorOp):
-    """Reorder all axes: output axis k is input axis ``axes[k]`` (np.transpose)."""
+    """Reorder all axes: output axis k is input axis ``axes[k]`` (np.transpose).
+
+    Called directly, the op checks that ``axes`` is a permutation of the input's
+    axes, as :func:`permute` does; negative axes are stored as their positive
+    equivalents (the gradient's inverse permutation needs them so).
+    """
 
     def __init__(self, axes: tuple[int, ...]) -> None:
-        self.axes = tuple(axes)
+        try:
+            self.axes = tuple(axes)
+        except TypeError:
+            raise TypeError(f"Permute: axes must be a tuple of ints, got {axes!r}") from None
+
+    def __call__(self, *args: Any) -> Tensor:
+        a = _single_input(args, "Permute")
+        axes = _permutation(self.axes, a, "Permute")
+        return _make(self if _same(axes, self.axes) else Permute(axes), (a,))
 
     def compute(self, a):
         return np.transpose(a, self.axes)
@@ -84,10 +107,19 @@ class Permute(TensorOp):
 
 
 class Reshape(TensorOp):
-    """Same elements, C order, new shape."""
+    """Same elements, C order, new shape.
+
+    Called directly, the op checks ``shape`` against the input, as
+    :func:`reshape` does, and resolves a -1 (lazy mode records the full shape).
+    """
 
     def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = tuple(shape)
+        self.shape = _shape_tuple(shape, "Reshape")
+
+    def __call__(self, *args: Any) -> Tensor:
+        a = _single_input(args, "Reshape")
+        shape = _reshaped(self.shape, a, "Reshape")
+        return _make(self if _same(shape, self.shape) else Reshape(shape), (a,))
 
     def compute(self, a):
         return np.reshape(a, self.shape)
@@ -100,10 +132,19 @@ class Reshape(TensorOp):
 
 
 class BroadcastTo(TensorOp):
-    """Repeat along new leading axes and along axes of length 1 (NumPy's rules)."""
+    """Repeat along new leading axes and along axes of length 1 (NumPy's rules).
+
+    Called directly, the op checks ``shape`` against the input, as
+    :func:`broadcast_to` does.
+    """
 
     def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = tuple(shape)
+        self.shape = _shape_tuple(shape, "BroadcastTo")
+
+    def __call__(self, *args: Any) -> Tensor:
+        a = _single_input(args, "BroadcastTo")
+        shape = _broadcast_target(self.shape, a, "BroadcastTo")
+        return _make(self if _same(shape, self.shape) else BroadcastTo(shape), (a,))
 
     def compute(self, a):
         return np.broadcast_to(a, self.shape)
@@ -116,11 +157,25 @@ class BroadcastTo(TensorOp):
 
 
 class Summation(TensorOp):
-    """Sum over ``axes`` (all when None), keeping them as length 1 if ``keepdims``."""
+    """Sum over ``axes`` (all when None), keeping them as length 1 if ``keepdims``.
+
+    Called directly (needle's ``Summation(axes)(a)``), the op checks ``axes``
+    and ``keepdims`` as :func:`summation` does and stores the axes as a sorted
+    tuple of non-negative ints (an int or negative axes would give lazy mode a
+    wrong shape).
+    """
 
     def __init__(self, axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
         self.axes = axes
         self.keepdims = keepdims
+
+    def __call__(self, *args: Any) -> Tensor:
+        a = _single_input(args, "Summation")
+        axes = normalize_axes(self.axes, a.ndim, "Summation")
+        keepdims = as_flag(self.keepdims, "Summation", "keepdims")
+        if _same(axes, self.axes) and keepdims is self.keepdims:
+            return _make(self, (a,))
+        return _make(Summation(axes, keepdims), (a,))
 
     def compute(self, a):
         return a.sum(axis=self.axes, keepdims=self.keepdims)
@@ -150,6 +205,104 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[i
     if axes is None:
         return (1,) * len(shape)
     return tuple(1 if k in axes else n for k, n in enumerate(shape))
+
+
+# ------------------------------------------------------------------ checks
+# Shared by the functions and by the op classes called directly; ``name`` is the
+# one the error names (``reshape`` or ``Reshape``).
+
+
+def _single_input(args: tuple, name: str) -> Tensor:
+    if len(args) != 1:
+        raise TypeError(f"{name}: takes one input tensor, got {len(args)}")
+    return as_tensor(args[0], name)
+
+
+def _same(checked: tuple | None, stored: Any) -> bool:
+    """Whether an op's stored parameter is already the checked one (Python ints, a tuple)."""
+    if checked is None or stored is None:
+        return checked is stored
+    return type(stored) is tuple and stored == checked and all(type(k) is int for k in stored)
+
+
+def _shape_tuple(shape: Any, name: str) -> tuple:
+    """An op class's stored shape; checked in full when the op is called."""
+    if type(shape) is tuple:  # gradient rules: no check
+        return shape
+    if is_int(shape):
+        return (shape,)
+    try:
+        return tuple(shape)
+    except TypeError:
+        raise TypeError(
+            f"{name}: shape must be an int or a tuple of ints, got {shape!r} of type "
+            f"{type(shape).__name__}"
+        ) from None
+
+
+def _swap_axes(axes: Any, a: Tensor, name: str) -> tuple[int, int] | None:
+    ndim = a.ndim
+    if axes is None:
+        if ndim < 2:
+            raise ValueError(f"{name}: needs at least 2 dimensions, got shape {a.shape}")
+        return None
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError(f"{name}: axes must be None or two ints to swap, got {axes!r}")
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError(f"{name}: axes must be two axes to swap, got {axes!r}")
+    return normalize_axes(axes, ndim, name)
+
+
+def _permutation(axes: Any, a: Tensor, name: str) -> tuple[int, ...]:
+    ndim = a.ndim
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError(f"{name}: axes must be a tuple of ints, got {axes!r}")
+    axes = tuple(as_int(k, name, "each axis") for k in axes)
+    normalized = tuple(k % ndim for k in axes) if ndim else ()
+    if (
+        len(axes) != ndim
+        or sorted(normalized) != list(range(ndim))
+        or any(not -ndim <= k < ndim for k in axes)
+    ):
+        valid = f"give each of 0..{ndim - 1} once" if ndim else "give () for a 0-d tensor"
+        raise ValueError(
+            f"{name}: axes {axes} are not a permutation of the {ndim} axes of shape "
+            f"{a.shape}; {valid}"
+        )
+    return normalized
+
+
+def _reshaped(shape: Any, a: Tensor, name: str) -> tuple[int, ...]:
+    shape = as_shape(shape, name, infer=True)
+    size = math.prod(a.shape)
+    if -1 in shape:
+        known = math.prod(n for n in shape if n != -1)
+        if known == 0 or size % known:
+            raise ValueError(
+                f"{name}: cannot reshape shape {a.shape} ({size} elements) into {shape}"
+            )
+        shape = tuple(size // known if n == -1 else n for n in shape)
+    if math.prod(shape) != size:
+        raise ValueError(
+            f"{name}: cannot reshape shape {a.shape} ({size} elements) into {shape} "
+            f"({math.prod(shape)} elements); the sizes must match"
+        )
+    return shape
+
+
+def _broadcast_target(shape: Any, a: Tensor, name: str) -> tuple[int, ...]:
+    shape = as_shape(shape, name)
+    in_shape = a.shape
+    ok = len(shape) >= len(in_shape) and all(
+        n == 1 or n == m for n, m in zip(reversed(in_shape), reversed(shape))
+    )
+    if not ok:
+        raise ValueError(
+            f"{name}: cannot broadcast shape {in_shape} to {shape}; each dimension "
+            "of the input must equal the target's trailing dimension or be 1"
+        )
+    return shape
 
 
 # ------------------------------------------------------------------ functions
@@ -246,74 +399,26 @@ def transpose(a: Tensor, axes: tuple[int, int] | None = None) -> Tensor:
     (3, 1)
     """
     a = as_tensor(a, "transpose")
-    ndim = a.ndim
-    if axes is None:
-        if ndim < 2:
-            raise ValueError(f"transpose: needs at least 2 dimensions, got shape {a.shape}")
-    else:
-        if not isinstance(axes, (tuple, list)):
-            raise TypeError(f"transpose: axes must be None or two ints to swap, got {axes!r}")
-        axes = tuple(axes)
-        if len(axes) != 2:
-            raise ValueError(f"transpose: axes must be two axes to swap, got {axes!r}")
-        axes = normalize_axes(axes, ndim, "transpose")
-    return Transpose(axes)(a)
+    axes = _swap_axes(axes, a, "transpose")
+    return _make(Transpose(axes), (a,))
 
 
 def permute(a: Tensor, axes: tuple[int, ...]) -> Tensor:
     """Reorder the axes: ``permute(a, (2, 0, 1))`` makes axis 2 the first (np.transpose)."""
     a = as_tensor(a, "permute")
-    ndim = a.ndim
-    if not isinstance(axes, (tuple, list)):
-        raise TypeError(f"permute: axes must be a tuple of ints, got {axes!r}")
-    axes = tuple(as_int(k, "permute", "each axis") for k in axes)
-    normalized = tuple(int(k) % ndim for k in axes) if ndim else ()
-    if (
-        len(axes) != ndim
-        or sorted(normalized) != list(range(ndim))
-        or any(not -ndim <= int(k) < ndim for k in axes)
-    ):
-        raise ValueError(
-            f"permute: axes {axes} are not a permutation of the {ndim} axes of shape "
-            f"{a.shape}; give each of 0..{ndim - 1} once"
-        )
-    return Permute(normalized)(a)
+    return _make(Permute(_permutation(axes, a, "permute")), (a,))
 
 
 def reshape(a: Tensor, shape: Any) -> Tensor:
     """Reshape to ``shape``; one entry may be -1 and is inferred."""
     a = as_tensor(a, "reshape")
-    shape = as_shape(shape, "reshape", infer=True)
-    size = math.prod(a.shape)
-    if -1 in shape:
-        known = math.prod(n for n in shape if n != -1)
-        if known == 0 or size % known:
-            raise ValueError(
-                f"reshape: cannot reshape shape {a.shape} ({size} elements) into {shape}"
-            )
-        shape = tuple(size // known if n == -1 else n for n in shape)
-    if math.prod(shape) != size:
-        raise ValueError(
-            f"reshape: cannot reshape shape {a.shape} ({size} elements) into {shape} "
-            f"({math.prod(shape)} elements); the sizes must match"
-        )
-    return Reshape(shape)(a)
+    return _make(Reshape(_reshaped(shape, a, "reshape")), (a,))
 
 
 def broadcast_to(a: Tensor, shape: Any) -> Tensor:
     """Broadcast to ``shape`` by NumPy's rules (new leading axes, axes of length 1)."""
     a = as_tensor(a, "broadcast_to")
-    shape = as_shape(shape, "broadcast_to")
-    in_shape = a.shape
-    ok = len(shape) >= len(in_shape) and all(
-        n == 1 or n == m for n, m in zip(reversed(in_shape), reversed(shape))
-    )
-    if not ok:
-        raise ValueError(
-            f"broadcast_to: cannot broadcast shape {in_shape} to {shape}; each dimension "
-            "of the input must equal the target's trailing dimension or be 1"
-        )
-    return BroadcastTo(shape)(a)
+    return _make(BroadcastTo(_broadcast_target(shape, a, "broadcast_to")), (a,))
 
 
 def summation(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
@@ -325,7 +430,7 @@ def summation(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
     """
     a = as_tensor(a, "summation")
     axes = normalize_axes(axes, a.ndim, "summation")
-    return Summation(axes, as_flag(keepdims, "summation", "keepdims"))(a)
+    return _make(Summation(axes, as_flag(keepdims, "summation", "keepdims")), (a,))
 
 
 sum = summation  # noqa: A001 - needle and DESIGN.md name it ad.sum
