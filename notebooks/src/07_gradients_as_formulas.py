@@ -76,9 +76,10 @@ grad_formulas
 #
 # `check(f, *inputs, order=n)` does this systematically. It builds f's formula, lets
 # sympy differentiate it n times (every mixed partial, each order of differentiation
-# separately), builds adjoint's n-th derivative graphs by repeated backward passes,
-# converts them with `to_sympy`, and asks whether each difference simplifies to 0. It
-# also compares the numbers at the inputs.
+# separately), and builds adjoint's n-th derivatives two ways: by nesting `ad.grad`
+# (the path users call, simplifier included) and by repeated backward passes. It
+# converts both with `to_sympy`, asks whether each difference simplifies to 0, and
+# compares the numbers at the inputs; `report.paths` says whether each path agrees.
 #
 # Third order, two variables: 8 partial derivatives.
 
@@ -86,6 +87,7 @@ grad_formulas
 report = check(lambda x, y: ad.sin(x * y) + x**3 / y, 0.5, 2.0, order=3, names=["x", "y"])
 assert report.ok and report.identical and len(report.derivatives) == 8
 assert report.max_abs_diff < 1e-12
+assert report.paths == {"grad": True, "backward": True}
 report
 
 # %% [markdown]
