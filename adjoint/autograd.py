@@ -1270,7 +1270,40 @@ def find_topo_sort(node_list: Iterable[Value]) -> list[Value]:
     order), exactly as needle's recursive ``topo_sort_dfs`` gives it, but with
     an explicit stack so that depth is unlimited.
     """
-    return _topo_sort(node_list)
+    return _topo_sort(_nodes(node_list, "find_topo_sort", "node_list"))
+
+
+def _nodes(values: Any, name: str, what: str) -> list[Value]:
+    """``values`` as a list of graph nodes, or a TypeError naming ``name`` and ``what``."""
+    if isinstance(values, Value):
+        raise TypeError(f"{name}: {what} must be a list of Tensors, got one Tensor; use [tensor]")
+    try:
+        nodes = list(values)
+    except TypeError:
+        raise TypeError(
+            f"{name}: {what} must be a list of Tensors, got {type(values).__name__}"
+        ) from None
+    for i, node in enumerate(nodes):
+        if not isinstance(node, Value):
+            raise TypeError(
+                f"{name}: {what}[{i}] is a {type(node).__name__}; give Tensors (graph nodes)"
+            )
+    return nodes
+
+
+def _check_seed(name: str, output: Any, out_grad: Any) -> None:
+    """The output and its seed adjoint of a backward walk: nodes of the same shape."""
+    if not isinstance(output, Value):
+        raise TypeError(f"{name}: the output is a {type(output).__name__}; give a Tensor")
+    if not isinstance(out_grad, Value):
+        raise TypeError(
+            f"{name}: out_grad is a {type(out_grad).__name__}; give a Tensor of shape "
+            f"{output.shape} (Tensor.backward converts arrays and numbers)"
+        )
+    if out_grad.shape != output.shape:
+        raise ValueError(
+            f"{name}: out_grad has shape {out_grad.shape} but the output has shape {output.shape}"
+        )
 
 
 def _topo_sort(
@@ -1334,6 +1367,7 @@ def compute_gradient_of_variables(
     tagged with that node's op. CPython's cyclic GC is paused during the walk
     (see :data:`PAUSE_GC`).
     """
+    _check_seed("compute_gradient_of_variables", output_tensor, out_grad)
     if not create_graph:
         with no_grad(), _gc_paused:
             adjoints = _backward(output_tensor, out_grad.detach(), None)
@@ -1371,9 +1405,12 @@ def gradients(output: Value, wrt: Iterable[Value], out_grad: Value | None = None
     """
     from adjoint.init import zeros_like
 
-    wrt = list(wrt)
+    wrt = _nodes(wrt, "gradients", "wrt")
     if out_grad is None:
+        if not isinstance(output, Value):
+            raise TypeError(f"gradients: the output is a {type(output).__name__}; give a Tensor")
         out_grad = _seed(output)
+    _check_seed("gradients", output, out_grad)
     with _gc_paused:
         adjoints = _backward(output, out_grad, wrt)
     result = []

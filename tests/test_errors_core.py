@@ -153,3 +153,37 @@ def test_one_hot_refuses_labels_that_are_not_class_indices(labels, error, fragme
 
 def test_one_hot_accepts_whole_float_labels():
     np.testing.assert_array_equal(ad.init.one_hot(3, [2.0, 0.0]).numpy(), np.eye(3)[[2, 0]])
+
+
+@pytest.mark.parametrize(
+    "call, error, fragment",
+    [
+        (lambda y: ad.find_topo_sort([3]), TypeError, r"find_topo_sort: node_list\[0\] is a int"),
+        (lambda y: ad.find_topo_sort(3), TypeError, "node_list must be a list of Tensors"),
+        (lambda y: ad.find_topo_sort(y), TypeError, "got one Tensor; use \\[tensor\\]"),
+        (
+            lambda y: ad.compute_gradient_of_variables(y, np.ones(2)),
+            TypeError,
+            "compute_gradient_of_variables: out_grad is a ndarray; give a Tensor of shape",
+        ),
+        (
+            lambda y: ad.compute_gradient_of_variables(y, None),
+            TypeError,
+            "out_grad is a NoneType",
+        ),
+        (
+            lambda y: ad.compute_gradient_of_variables(y, ad.Tensor([1.0])),
+            ValueError,
+            r"out_grad has shape \(1,\) but the output has shape \(2,\)",
+        ),
+        (lambda y: ad.compute_gradient_of_variables(3, y), TypeError, "the output is a int"),
+        (lambda y: ad.autograd.gradients(y, [2.0]), TypeError, r"gradients: wrt\[0\] is a float"),
+        (lambda y: ad.autograd.gradients(None, [y]), TypeError, "the output is a NoneType"),
+    ],
+)
+@pytest.mark.parametrize("lazy", [False, True])
+def test_engine_entry_points_name_bad_arguments(call, error, fragment, lazy):
+    with ad.lazy_mode(lazy):
+        y = ad.Tensor([1.0, 2.0]) * 2
+        with pytest.raises(error, match=fragment):
+            call(y)
