@@ -314,21 +314,40 @@ class Graph:
 
         return to_dot(self, values=_flag_arg(values, "Graph.to_dot", "values"))
 
-    def to_svg(self, *, values: bool = False, engine: str | None = None) -> str:
+    def to_svg(
+        self,
+        *,
+        values: bool = False,
+        engine: str | None = None,
+        max_nodes: int | None = MAX_DRAWN_NODES,
+    ) -> str:
         """The drawing as SVG text: Graphviz's ``dot`` if installed, else adjoint's own layout.
 
-        ``engine="dot"`` or ``engine="python"`` chooses; see :mod:`adjoint.drawing`.
+        ``engine="dot"`` or ``engine="python"`` chooses; more than ``max_nodes``
+        nodes is refused (``None``: no limit); see :mod:`adjoint.drawing`.
         """
         from adjoint.drawing import to_svg
 
-        return to_svg(self, values=_flag_arg(values, "Graph.to_svg", "values"), engine=engine)
+        values = _flag_arg(values, "Graph.to_svg", "values")
+        return to_svg(self, values=values, engine=engine, max_nodes=max_nodes)
 
-    def render(self, path: str, *, values: bool = False, engine: str | None = None) -> str:
-        """Write the drawing to ``path`` (``.svg``, ``.png`` or ``.dot``); returns the path."""
+    def render(
+        self,
+        path: str,
+        *,
+        values: bool = False,
+        engine: str | None = None,
+        max_nodes: int | None = MAX_DRAWN_NODES,
+    ) -> str:
+        """Write the drawing to ``path`` (``.svg``, ``.png`` or ``.dot``); returns the path.
+
+        A picture of more than ``max_nodes`` nodes is refused with an error that
+        says how to draw a part (``None``: no limit); see :mod:`adjoint.drawing`.
+        """
         from adjoint.drawing import render
 
         values = _flag_arg(values, "Graph.render", "values")
-        return render(self, path, values=values, engine=engine)
+        return render(self, path, values=values, engine=engine, max_nodes=max_nodes)
 
     def _repr_svg_(self) -> str | None:
         if len(self.nodes) > MAX_DRAWN_NODES:

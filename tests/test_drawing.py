@@ -162,3 +162,157 @@ def test_lazy_nodes_draw_without_being_computed(no_dot):
     g = ad.Graph(y)
     svg = g.to_svg(values=True)
     assert "not computed" in svg and y.cached_data is None
+
+
+# ------------------------------------------------------------ size and cost
+
+
+def chain_with_gradient(steps):
+    """The shape that made drawing quadratic: every forward node feeds a backward node far below."""
+    x = ad.Tensor(0.3, name="x")
+    h = x
+    for _ in range(steps):
+        h = ad.sin(h) * 1.0001
+    h.backward()
+    return ad.Graph(h, x.grad)
+
+
+def wide_sum(terms):
+    """x feeding ``terms`` branches sin(x * c), summed by a chain of additions."""
+    x = ad.Tensor(0.3, name="x")
+    parts = [ad.sin(x * float(c + 1)) for c in range(terms)]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return ad.Graph(total)
+
+
+def mul_chain(n):
+    """A graph of exactly n nodes: a leaf and n - 1 MulScalar nodes."""
+    h = ad.Tensor(1.0, name="x")
+    for _ in range(n - 1):
+        h = h * 1.5
+    return ad.Graph(h)
+
+
+def test_a_picture_above_max_nodes_is_refused_with_a_way_to_draw_a_part(tmp_path, no_dot):
+    g = mul_chain(MAX_DRAWN_NODES + 1)
+    for draw in (
+        lambda: g.render(str(tmp_path / "g.svg")),
+        lambda: g.render(tmp_path / "g.png"),
+        lambda: g.to_svg(),
+        lambda: drawing.to_svg(g, engine="python"),
+        lambda: drawing.layout(g),
+    ):
+        with pytest.raises(drawing.GraphTooLargeError) as info:
+            draw()
+        message = str(info.value)
+        assert f"the graph has {MAX_DRAWN_NODES + 1} nodes, more than max_nodes=400" in message
+        for hint in ("ad.Graph(node)", "ad.simplify", "'g.dot'", "max_nodes=401", "max_nodes=None"):
+            assert hint in message, hint
+    assert isinstance(info.value, ValueError)
+    assert not (tmp_path / "g.svg").exists() and not (tmp_path / "g.png").exists()
+    # the override, and DOT text at any size
+    root = ET.parse(g.render(str(tmp_path / "g.svg"), max_nodes=MAX_DRAWN_NODES + 1)).getroot()
+    assert len(root.find(f"{SVG}g[@class='nodes']").findall(f"{SVG}g")) == len(g)
+    assert ET.fromstring(g.to_svg(max_nodes=None)).tag == SVG + "svg"
+    assert len(drawing.layout(g, max_nodes=None).boxes) == len(g)
+    assert g.render(str(tmp_path / "g.dot")) and (tmp_path / "g.dot").read_text() == g.to_dot()
+    # a part of the graph draws with the default limit
+    part = ad.Graph(g.nodes[MAX_DRAWN_NODES - 1])
+    assert len(part) == MAX_DRAWN_NODES and ET.fromstring(part.to_svg()).tag == SVG + "svg"
+
+
+def test_the_limit_is_the_notebook_display_limit(no_dot):
+    for n in (MAX_DRAWN_NODES, MAX_DRAWN_NODES + 1):
+        g = mul_chain(n)
+        shown = g._repr_svg_() is not None
+        try:
+            g.to_svg()
+            drawn = True
+        except drawing.GraphTooLargeError:
+            drawn = False
+        assert shown == drawn == (n <= MAX_DRAWN_NODES)
+
+
+def test_graphviz_is_not_asked_for_a_picture_above_max_nodes(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(drawing, "_dot_program", lambda: "/usr/bin/dot")
+    monkeypatch.setattr(drawing, "_run_dot", lambda text, fmt: calls.append(fmt) or b"<svg/>")
+    g = mul_chain(MAX_DRAWN_NODES + 1)
+    with pytest.raises(drawing.GraphTooLargeError):
+        g.to_svg()
+    with pytest.raises(drawing.GraphTooLargeError):
+        g.render(str(tmp_path / "g.png"))
+    assert calls == []
+    assert g.to_svg(max_nodes=1000) == "<svg/>" and calls == ["svg"]
+
+
+@pytest.mark.parametrize(
+    "max_nodes, error",
+    [(1.5, TypeError), ("400", TypeError), (True, TypeError), (-1, ValueError)],
+    ids=repr,
+)
+def test_max_nodes_must_be_a_count_or_none(max_nodes, error, tmp_path, no_dot):
+    x1, x2, y = classic()
+    for name in ("g.svg", "g.dot"):
+        with pytest.raises(error, match="render: max_nodes must be"):
+            ad.Graph(y).render(str(tmp_path / name), max_nodes=max_nodes)
+    with pytest.raises(error, match="to_svg: max_nodes must be"):
+        ad.Graph(y).to_svg(max_nodes=max_nodes)
+    assert not issubclass(error, drawing.GraphTooLargeError)
+
+
+@pytest.mark.parametrize("make, size", [(chain_with_gradient, 150), (wide_sum, 250)])
+def test_layout_cost_grows_linearly_with_the_graph(make, size):
+    """Work counted, not timed: the same layout on a graph 4 times bigger does about 4 times
+    the work (it did 16 times: bend points grew with the square of the size)."""
+    measures = []
+    for scale in (1, 4):
+        g = make(size * scale)
+        n, e = len(g), sum(len(node.inputs) for node in g)
+        lay = drawing.layout(g, max_nodes=None)
+        svg = drawing.layout_to_svg(lay)
+        points = sum(len(p) for p, _ in lay.edges)
+        assert len(lay.boxes) == n and len(lay.edges) == e
+        assert lay.vertices <= n + drawing._bend_budget(n, e)
+        assert lay.work <= 200 * (n + e) and points <= 10 * (n + e)
+        assert len(svg) <= 1_500 * n  # bytes: memory is bounded with the output
+        measures.append((n, lay.work, points, len(svg)))
+    (n1, *small), (n4, *big) = measures
+    assert n4 > 3.5 * n1 and n4 > 2_500
+    for a, b in zip(small, big):
+        assert b / a <= 6 * n4 / (4 * n1)  # linear: 4; quadratic: 16
+
+
+def test_a_large_layout_is_still_well_formed(no_dot):
+    g = chain_with_gradient(600)  # 3,001 nodes
+    lay = drawing.layout(g, max_nodes=None)
+    assert lay.express  # the longest edges are drawn without bend points
+    spans = [len(points) for points, _ in lay.edges]
+    assert all(spans[e] == 4 for e in lay.express)
+    rows = {}
+    for box in lay.boxes:
+        rows.setdefault(box.y, []).append(box)
+    for row in rows.values():
+        row.sort(key=lambda b: b.x)
+        for a, b in zip(row, row[1:]):
+            assert a.x + a.w / 2 <= b.x - b.w / 2 + 1e-6
+    for points, _ in lay.edges:
+        assert all(p[1] < q[1] for p, q in zip(points, points[1:]))
+    svg = drawing.layout_to_svg(lay)
+    assert svg.count(f'stroke="{drawing._EXPRESS_COLOUR}"') == len(lay.express)
+    ET.fromstring(svg)
+
+
+def test_graphs_of_a_few_hundred_nodes_keep_every_bend_point(no_dot):
+    def f(t):
+        return ad.tanh(t) * ad.exp(-(t**2))
+
+    x = ad.Tensor(0.5, name="x")
+    for _ in range(5):
+        f = ad.grad(f)
+    g = ad.Graph(f(x))
+    assert len(g) <= MAX_DRAWN_NODES
+    lay = drawing.layout(g)
+    assert lay.express == [] and lay.vertices > len(g)
