@@ -38,6 +38,7 @@ from adjoint.autograd import (
     no_grad,
     set_lazy_mode,
 )
+from adjoint.drawing import GraphTooLargeError
 from adjoint.functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from adjoint.graph import Graph
 from adjoint.init import cpu, default_device
