@@ -305,7 +305,9 @@ def grad(
     higher ones stop growing geometrically (the 8th derivative of tanh: 16
     nodes instead of 1,421, built 2.8x faster; see :mod:`adjoint.simplify`).
     ``simplify=True`` simplifies at any order, ``simplify=False`` shows the raw
-    growth.
+    growth. Inside :func:`adjoint.simplify.verify_rewrites` (or with
+    ``ADJOINT_VERIFY_SIMPLIFY=1``) every rewrite of that pass is checked, and
+    one that would change a value or a dependence raises ``ad.RewriteError``.
 
     >>> import adjoint as ad
     >>> f = lambda x: ad.sin(x) * x
