@@ -59,6 +59,8 @@ into a function of Tensors.
 from __future__ import annotations
 
 import math
+import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -86,7 +88,121 @@ __all__ = [
     "PATHS",
     "register_translation",
     "has_translation",
+    "FormulaTooDeepError",
+    "DEEP_RECURSION_LIMIT",
 ]
+
+
+# ------------------------------------------------------------------ deep formulas
+
+#: The recursion limit, and the thread stack, that sympy's work on a deeply
+#: nested formula runs under. The graph walks here are iterative, but sympy's
+#: constructors (their assumption queries), ``diff``, printing and substitution
+#: recurse once or more per level of nesting. Measured on the chain
+#: ``h = sin(h) * 1.0001``, per step: about 4 Python frames to build its formula,
+#: 9 to print it and 13 to differentiate it, so the default limit of 1,000 was
+#: spent at 165 steps. Such work runs first as it is; on a ``RecursionError`` it
+#: runs again in a thread of its own with this limit and a 256 MiB stack. The
+#: stack is what makes a raised limit safe: sympy's frames take up to about
+#: 850 bytes of C stack each (CPython 3.11), and a raised limit on the caller's
+#: own stack (8 MB on Linux, 1 MB on Windows, 512 KB in macOS threads) could
+#: crash the process instead of raising. 50,000 frames in 256 MiB leave 5 KB a
+#: frame; only the pages used are committed, and only while the thread runs.
+#: The limit is about 12,000 steps of that chain to build, 5,500 to print and
+#: 3,800 to differentiate; sympy's time runs out long before (see to_sympy).
+DEEP_RECURSION_LIMIT = 50_000
+_DEEP_STACK_BYTES = 256 * 2**20
+
+_deep_lock = threading.Lock()
+_deep_threads = 0
+_deep_saved_limit = 0
+_deep_local = threading.local()
+
+
+class FormulaTooDeepError(RecursionError):
+    """sympy's work on a formula needed more than :data:`DEEP_RECURSION_LIMIT` frames."""
+
+
+def _deep(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, with room for sympy to recurse through a deeply nested formula.
+
+    Runs ``fn`` in the calling thread; if that raises ``RecursionError``, runs
+    it again (it must be safe to repeat: translations and sympy calls are) in a
+    thread with a large stack and the recursion limit raised to
+    :data:`DEEP_RECURSION_LIMIT` (the limit is process-wide, so it is raised
+    only while such a thread runs, and restored after the last one). Beyond
+    that it raises :class:`FormulaTooDeepError`, a ``RecursionError`` that
+    says so, rather than crashing.
+    """
+    if getattr(_deep_local, "inside", False):
+        return fn(*args)  # already in a deep thread: its limit is the bound
+    try:
+        return fn(*args)
+    except RecursionError:
+        pass
+    return _in_deep_thread(fn, args)
+
+
+def _in_deep_thread(fn: Callable[..., Any], args: tuple) -> Any:
+    from sympy.core.parameters import global_parameters
+
+    # sympy's global parameters (``with sympy.evaluate(False)``) are per thread.
+    parameters = dict(vars(global_parameters))
+    outcome: list = []
+
+    def work() -> None:
+        _deep_local.inside = True
+        for key, value in parameters.items():
+            setattr(global_parameters, key, value)
+        try:
+            outcome.append(fn(*args))
+        except BaseException as error:  # handed to the caller, raised there
+            outcome.append(error)
+
+    _raise_limit()
+    try:
+        with _deep_lock:
+            old_size = threading.stack_size(_DEEP_STACK_BYTES)
+            try:
+                thread = threading.Thread(target=work, name="adjoint-sympy", daemon=True)
+                thread.start()
+            finally:
+                threading.stack_size(old_size)
+        thread.join()
+    except (RuntimeError, ValueError, MemoryError) as error:
+        if outcome:  # not from starting the thread
+            raise
+        outcome.append(RecursionError(f"no thread with a deeper stack could be started: {error}"))
+    finally:
+        _restore_limit()
+    if not isinstance(outcome[0], BaseException):
+        return outcome[0]
+    error = outcome[0]
+    if isinstance(error, RecursionError) and not isinstance(error, FormulaTooDeepError):
+        raise FormulaTooDeepError(
+            "the formula is nested too deeply for sympy: its work needs more than "
+            f"{DEEP_RECURSION_LIMIT:,} levels of recursion "
+            "(adjoint.symbolic.DEEP_RECURSION_LIMIT)"
+        ) from None  # the chained error would keep 50,000 frames alive
+    raise error
+
+
+def _raise_limit() -> None:
+    global _deep_threads, _deep_saved_limit
+    with _deep_lock:
+        if _deep_threads == 0:
+            _deep_saved_limit = sys.getrecursionlimit()
+        _deep_threads += 1
+        sys.setrecursionlimit(max(_deep_saved_limit, DEEP_RECURSION_LIMIT))
+
+
+def _restore_limit() -> None:
+    global _deep_threads
+    with _deep_lock:
+        _deep_threads -= 1
+        raised = max(_deep_saved_limit, DEEP_RECURSION_LIMIT)
+        if _deep_threads == 0 and sys.getrecursionlimit() == raised:
+            sys.setrecursionlimit(_deep_saved_limit)
 
 
 # ----------------------------------------------------------------------- numbers
@@ -419,10 +535,17 @@ class _Translator:
                     unnamed.append(node)
         for node in unnamed:
             self._claim(node, _symbol_array(self._fresh_name(), node.shape))
-        for node in order:
-            if node not in self.memo:
-                self.memo[node] = _apply(node.op, [self.memo[x] for x in node.inputs])
+        # The walk is iterative, but sympy's constructors recurse through their
+        # arguments (assumption queries): a deep graph needs _deep's room. A
+        # repeat after a RecursionError resumes from the memo.
+        _deep(self._apply_all, order)
         return self.memo[root]
+
+    def _apply_all(self, order: list[Value]) -> None:
+        memo = self.memo
+        for node in order:
+            if node not in memo:
+                memo[node] = _apply(node.op, [memo[x] for x in node.inputs])
 
 
 def _unwrap(array: np.ndarray) -> Any:
@@ -437,6 +560,19 @@ def to_sympy(tensor: Value, symbols: Mapping[Value, Any] | None = None) -> Any:
     NumPy's own functions keep working on it). Symbols and constants follow the
     module docstring; ``symbols`` maps leaves to the sympy symbols (or array of
     them, one per element) to use instead.
+
+    Depth: the graph is walked iteratively, and sympy's own recursion through
+    the formula gets room beyond Python's recursion limit (:data:`DEEP_RECURSION_LIMIT`,
+    in a thread with a large stack). Measured on ``h = sin(h) * 1.0001``
+    repeated: 165 steps (where the default limit stopped it before) take
+    0.4 s, 400 steps 2 s, 1,000 steps 18 s and 2,000 steps 130 s. The time is
+    sympy's: each new node's assumption queries walk its whole argument, so
+    the cost grows faster than the square of the depth, and that, not the
+    recursion limit, is the practical bound. Past the limit (about 12,000
+    steps) it raises :class:`FormulaTooDeepError`. Printing such a formula
+    yourself recurses too (about 9 frames a step): raise
+    ``sys.setrecursionlimit`` for that, or print a :func:`check` report,
+    which makes room itself.
 
     >>> import adjoint as ad
     >>> w = ad.Tensor([1.0, 2.0], name="w")
@@ -479,6 +615,14 @@ def _heaviside_as_sign(expr: sympy.Expr) -> sympy.Expr:
 
 
 _SIMPLIFY_LIMIT = 200
+
+
+def _derivative_of(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    return _drop_deltas(sympy.diff(expr, symbol))
+
+
+def _proved_zero_difference(a: sympy.Expr, b: sympy.Expr) -> bool:
+    return _proved_zero(a - b)
 
 
 def _proved_zero(expr: sympy.Expr) -> bool:
@@ -664,6 +808,9 @@ class CheckReport:
         )
 
     def __str__(self) -> str:
+        return _deep(self._text)  # printing a formula recurses through it
+
+    def _text(self) -> str:
         lines = [self._summary()]
         width = max((len(d.label) for d in self.derivatives), default=0)
         shown = 0
@@ -700,6 +847,9 @@ class CheckReport:
         return f"<CheckReport {self._summary()}>"
 
     def _repr_markdown_(self) -> str:
+        return _deep(self._markdown)
+
+    def _markdown(self) -> str:
         names = list(self.paths)
         rows = [
             f"**{self._summary()}**",
@@ -844,7 +994,11 @@ def check(
     either path, is DIFFERENT; ``report.failed_paths`` names the paths that
     disagree and each :class:`Derivative` holds both results in ``paths``.
     The cost grows as (number of input elements) ** order: meant for small
-    inputs.
+    inputs. It grows with depth too: sympy's differentiation of a chain of
+    ``h = sin(h)`` takes 2.6 s at 150 steps (where it needs more than the
+    default recursion limit, see :func:`to_sympy`) and 5.5 s at 200, and of
+    ``h = sin(h) * 1.0001`` 27 s at 165 steps, nearly all of it in sympy,
+    which sorts each product's deeply nested factors by comparing them.
 
     >>> import adjoint as ad
     >>> report = ad.symbolic.check(lambda x, y: ad.sin(x * y), 0.5, 2.0, order=2)
@@ -895,7 +1049,7 @@ def check(
             found = exact.get(key)
             if found is None:
                 j, idx = variables[path[k - 1]]
-                found = exact[key] = _drop_deltas(sympy.diff(expr, symbols[leaves[j]][idx]))
+                found = exact[key] = _deep(_derivative_of, expr, symbols[leaves[j]][idx])
             expr = found
         return expr
 
@@ -906,12 +1060,12 @@ def check(
         status = compared.get((got, want))
         if status is not None:
             return status
-        if _proved_zero(got - want):
+        if _deep(_proved_zero_difference, got, want):
             status = "identical"
         else:
             status = "equal in value"
             for k, values in enumerate([point, *nearby]):
-                a, b = _evaluate(got, values), _evaluate(want, values)
+                a, b = _deep(_evaluate, got, values), _deep(_evaluate, want, values)
                 if k and not all(np.isfinite([a.real, b.real]) & ([a.imag, b.imag] == [0, 0])):
                     continue
                 if not np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
@@ -931,7 +1085,7 @@ def check(
     derivatives = []
     for e, path, tensor, index in items:
         want = sympy_derivative(e, path)
-        want_value = _evaluate(want, point).real
+        want_value = _deep(_evaluate, want, point).real
         if tensor is None:
             got, got_value = sympy.Integer(0), 0.0
         else:
@@ -1026,44 +1180,64 @@ def _build_add(args: list[Any]) -> Any:
     return result + constant if constant else result
 
 
-def _build_mul(expr: sympy.Mul, built: Mapping[sympy.Basic, Any]) -> Any:
+def _mul_parts(expr: sympy.Mul) -> tuple:
+    """``expr`` as (p, q, numerator factors, denominator factors): p/q * prod(num) / prod(den)."""
     coeff, factors = expr.as_coeff_mul()
     numerator, denominator = [], []
     for factor in factors:
         base, exponent = factor.as_base_exp()
         if exponent.is_Number and exponent < 0 and not base.is_Number:
-            denominator.append(built[base] if exponent == -1 else built[base**-exponent])
+            denominator.append(base if exponent == -1 else base**-exponent)
         else:
-            numerator.append(built[factor])
+            numerator.append(factor)
     p, q = (int(coeff.p), int(coeff.q)) if coeff.is_Rational else (_from_number(coeff), 1)
+    return p, q, numerator, denominator
+
+
+def _build_mul(parts: tuple, built: Mapping[sympy.Basic, Any]) -> Any:
+    p, q, numerator, denominator = parts
     if not numerator:
         result = p / q
         for d in denominator:
-            result = result / d
+            result = result / built[d]
         return result
-    result = numerator[0]
+    result = built[numerator[0]]
     for a in numerator[1:]:
-        result = result * a
+        result = result * built[a]
     if p == -1:
         result = -result
     elif p != 1:
         result = result * p
     for d in denominator:
-        result = result / d
+        result = result / built[d]
     return result / q if q != 1 else result
 
 
-def _build_pow(expr: sympy.Pow, built: Mapping[sympy.Basic, Any]) -> Any:
+def _pow_parts(expr: sympy.Pow) -> tuple:
+    """``expr`` as (how, base, exponent): each a sympy expression or, where a number, its value."""
     base, exponent = expr.args
-    ops = _ops()
     if base is sympy.E:
-        return ops.exp(built[exponent])
+        return "exp", None, exponent
     if exponent == sympy.Rational(1, 2) and not base.is_Number:
-        return _needs("sqrt")(built[base])
+        return "sqrt", base, None
     if exponent.is_Number:
-        return ops.power_scalar(built[base], _from_number(exponent))
+        return "power_scalar", base, _from_number(exponent)
     if base.is_Number:
-        return ops.scalar_power(_from_number(base), built[exponent])
+        return "scalar_power", _from_number(base), exponent
+    return "power", base, exponent
+
+
+def _build_pow(parts: tuple, built: Mapping[sympy.Basic, Any]) -> Any:
+    how, base, exponent = parts
+    ops = _ops()
+    if how == "exp":
+        return ops.exp(built[exponent])
+    if how == "sqrt":
+        return _needs("sqrt")(built[base])
+    if how == "power_scalar":
+        return ops.power_scalar(built[base], exponent)
+    if how == "scalar_power":
+        return ops.scalar_power(base, built[exponent])
     return ops.power(built[base], built[exponent])
 
 
@@ -1109,15 +1283,59 @@ def from_sympy(expr: Any, symbols: Sequence[sympy.Symbol] | None = None) -> Call
     expr = sympy.sympify(expr)
     if not isinstance(expr, sympy.Expr):
         raise TypeError(f"from_sympy: expected a sympy expression, got {type(expr).__name__}")
+    free = _deep(getattr, expr, "free_symbols")  # recursive through the nesting
     if symbols is None:
-        symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+        symbols = sorted(free, key=lambda s: s.name)
     symbols = list(symbols)
-    missing = expr.free_symbols - set(symbols)
+    missing = free - set(symbols)
     if missing:
         names = ", ".join(sorted(s.name for s in missing))
         raise ValueError(
             f"from_sympy: the expression uses {names}, not among the symbols {symbols}"
         )
+    # All of sympy's work (recursive through the formula's nesting) is done here,
+    # once, with _deep's room; fn below only runs adjoint's ops.
+    plan = _deep(_plan, expr, set(symbols))
+
+    def fn(*args: Any) -> Tensor:
+        from adjoint.ops.common import as_tensor
+
+        if len(args) != len(symbols):
+            raise TypeError(
+                f"from_sympy function of {[s.name for s in symbols]} takes {len(symbols)} "
+                f"argument(s), got {len(args)}"
+            )
+        tensors = [as_tensor(a, "from_sympy") for a in args]
+        built: dict[sympy.Basic, Any] = dict(zip(symbols, tensors))
+        for node, how, parts in plan:
+            if node in built:
+                continue
+            if how == "number":
+                built[node] = parts
+            elif how == "add":
+                built[node] = _build_add([built[a] for a in parts])
+            elif how == "mul":
+                built[node] = _build_mul(parts, built)
+            elif how == "pow":
+                built[node] = _build_pow(parts, built)
+            else:
+                function, children, extra = parts
+                built[node] = function(*[built[a] for a in children], *extra)
+        result = built[expr]
+        if _is_number(result):
+            shape = np.broadcast_shapes(*[t.shape for t in tensors]) if tensors else ()
+            return Tensor(np.full(shape, float(result)), requires_grad=False)
+        return result
+
+    return fn
+
+
+def _plan(expr: sympy.Expr, symbols: set) -> list[tuple[sympy.Basic, str, Any]]:
+    """How :func:`from_sympy` builds ``expr``: (node, how, parts), children first.
+
+    Checks that every function is supported; a constant subexpression becomes
+    its number here (``ValueError`` if it is not a finite real).
+    """
     order = _postorder(expr)
     for node in order:
         if node.is_Number or node.is_NumberSymbol or node.is_Symbol:
@@ -1132,38 +1350,22 @@ def from_sympy(expr: Any, symbols: Sequence[sympy.Symbol] | None = None) -> Call
                 f"from_sympy: {type(node).__name__} (in {node}) is not supported; "
                 f"supported: {supported}, numbers and symbols"
             )
-
-    def fn(*args: Any) -> Tensor:
-        from adjoint.ops.common import as_tensor
-
-        if len(args) != len(symbols):
-            raise TypeError(
-                f"from_sympy function of {[s.name for s in symbols]} takes {len(symbols)} "
-                f"argument(s), got {len(args)}"
-            )
-        tensors = [as_tensor(a, "from_sympy") for a in args]
-        built: dict[sympy.Basic, Any] = dict(zip(symbols, tensors))
-        for node in order:
-            if node in built:
-                continue
-            if not node.free_symbols:
-                built[node] = _from_number(node)
-            elif isinstance(node, sympy.Add):
-                built[node] = _build_add([built[a] for a in node.args])
-            elif isinstance(node, sympy.Mul):
-                built[node] = _build_mul(node, built)
-            elif isinstance(node, sympy.Pow):
-                built[node] = _build_pow(node, built)
-            else:
-                extra = node.args[1:] if isinstance(node, sympy.Heaviside) else ()
-                built[node] = _FUNCTIONS[node.func](*[built[a] for a in _children(node)], *extra)
-        result = built[expr]
-        if _is_number(result):
-            shape = np.broadcast_shapes(*[t.shape for t in tensors]) if tensors else ()
-            return Tensor(np.full(shape, float(result)), requires_grad=False)
-        return result
-
-    return fn
+    plan: list[tuple[sympy.Basic, str, Any]] = []
+    for node in order:
+        if node in symbols:
+            continue
+        if not node.free_symbols:
+            plan.append((node, "number", _from_number(node)))
+        elif isinstance(node, sympy.Add):
+            plan.append((node, "add", node.args))
+        elif isinstance(node, sympy.Mul):
+            plan.append((node, "mul", _mul_parts(node)))
+        elif isinstance(node, sympy.Pow):
+            plan.append((node, "pow", _pow_parts(node)))
+        else:
+            extra = node.args[1:] if isinstance(node, sympy.Heaviside) else ()
+            plan.append((node, "call", (_FUNCTIONS[node.func], _children(node), extra)))
+    return plan
 
 
 def _postorder(expr: sympy.Basic) -> list[sympy.Basic]:

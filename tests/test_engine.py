@@ -1,7 +1,9 @@
 """The engine: topological order, the backward walk, gradients as graphs, lazy mode, depth."""
 
+import copy
 import gc
 import math
+import pickle
 import sys
 import weakref
 
@@ -342,6 +344,58 @@ def test_deep_lazy_chain_realizes_iteratively():
         for _ in range(100_000):
             y = y + 1.0
     np.testing.assert_array_equal(y.numpy(), [100_001.0])
+
+
+def _holds(nodes, node):
+    return any(n is node for n in nodes)
+
+
+# Issue 17, item 10: pickling a tensor whose .grad was a 3,000-op graph raised
+# RecursionError (the default state of a node holds its inputs: about 100 ops).
+def test_pickle_and_deepcopy_of_deep_graphs_at_default_recursion_limit():
+    x = ad.Tensor(0.3, name="x")
+    h = x
+    for _ in range(3_000):
+        h = ad.sin(h) * 1.0001
+    h.backward()
+    assert len(ad.find_topo_sort([x.grad])) > 3_000
+    for copy_of in (lambda t: pickle.loads(pickle.dumps(t)), copy.deepcopy):
+        y = copy_of(x)
+        assert y is not x and y.name == "x" and float(y.grad) == float(x.grad)
+        # The gradient graph came along, and its leaf is the copy itself.
+        nodes = ad.find_topo_sort([y.grad])
+        assert len(nodes) == len(ad.find_topo_sort([x.grad])) and _holds(nodes, y)
+        assert ad.Graph(y.grad).run({y: 0.3}) == ad.Graph(x.grad).run({x: 0.3})
+    with ad.lazy_mode():
+        z = x
+        for _ in range(20_000):
+            z = ad.sin(z)
+    w = pickle.loads(pickle.dumps(z))
+    assert w.cached_data is None and float(w) == float(z)
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_pickle_keeps_identity_and_state(protocol):
+    x = ad.Tensor([0.3, 0.5], name="x")
+    w = ad.Tensor(2.0, name="w")
+    y = (ad.sin(x) * w).sum()
+    y.backward()
+    for objects in ([x, y, w], [y, w, x]):
+        copies = dict(zip(map(id, objects), pickle.loads(pickle.dumps(objects, protocol))))
+        x2, y2, w2 = copies[id(x)], copies[id(y)], copies[id(w)]
+        assert _holds(ad.find_topo_sort([y2]), x2) and _holds(ad.find_topo_sort([y2]), w2)
+        assert _holds(ad.find_topo_sort([x2.grad]), w2)  # the grad graphs share the leaves
+        assert (x2.name, w2.name, y2.name) == ("x", "w", None)
+        assert type(y2.op) is type(y.op) and y2.requires_grad
+        np.testing.assert_array_equal(x2.grad.numpy(), x.grad.numpy())
+        assert x2.cached_data is not x.cached_data
+    shallow = copy.copy(y)  # copy.copy stays shallow: same inputs and data
+    assert shallow is not y and shallow.inputs is y.inputs and shallow.cached_data is y.cached_data
+    # A state in Python's default form (older pickles) still loads.
+    make, args, state = object.__reduce_ex__(w, protocol)[:3]
+    restored = make(*args)
+    restored.__setstate__(state)
+    assert restored.name == "w" and float(restored) == 2.0
 
 
 def test_dropping_output_and_grads_frees_every_node_without_gc():

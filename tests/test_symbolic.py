@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 import types
 
 import numpy as np
@@ -518,3 +519,80 @@ def test_markdown_cells_survive_absolute_values():
     report = symbolic.check(lambda x: ad.abs(x) * x, -0.5)
     rows = report._repr_markdown_().splitlines()[2:]
     assert all(row.count("|") - row.count(r"\|") == 7 for row in rows), rows
+
+
+# ------------------------------------------------------------------ deep formulas
+# Issue 17, item 10: to_sympy and check hit RecursionError on a chain of 165 steps
+# of h = sin(h) * 1.0001. The walks were iterative; the recursion was sympy's own.
+
+
+def _chain(x, steps, c=1.0001):
+    h = x
+    for _ in range(steps):
+        h = ad.sin(h) * c if c is not None else ad.sin(h)
+    return h
+
+
+@pytest.fixture
+def deep_calls(monkeypatch):
+    """The functions that needed symbolic's deep thread, by name, in order."""
+    calls = []
+    run = symbolic._in_deep_thread
+
+    def spy(fn, args):
+        calls.append(getattr(fn, "__name__", repr(fn)))
+        return run(fn, args)
+
+    monkeypatch.setattr(symbolic, "_in_deep_thread", spy)
+    return calls
+
+
+def test_to_sympy_of_a_chain_deeper_than_the_recursion_limit(deep_calls):
+    limit = sys.getrecursionlimit()
+    x = ad.Tensor(0.3, name="x")
+    h = _chain(x, 165)  # the issue's case
+    expr = symbolic.to_sympy(h)
+    assert deep_calls == ["_apply_all"]  # the default limit was not enough
+    assert sys.getrecursionlimit() == limit
+    # The formula is the chain's: from_sympy (deep-safe too) rebuilds its value.
+    assert expr.func is sympy.Mul and sympy.Float(1.0001) in expr.args
+    rebuilt = symbolic.from_sympy(expr)(ad.Tensor(0.3))
+    assert float(rebuilt) == pytest.approx(float(h), rel=1e-14)
+
+
+def test_check_of_a_chain_deeper_than_the_recursion_limit(deep_calls):
+    limit = sys.getrecursionlimit()
+    report = symbolic.check(lambda x: _chain(x, 150, c=None), 0.3)
+    assert report.ok and report.identical, report
+    assert "_derivative_of" in deep_calls  # sympy.diff needed the room
+    assert sys.getrecursionlimit() == limit
+    text = str(report)  # printing the formulas recurses too: it gets the room
+    assert text.startswith("check f, order 1: OK") and "cos(sin(sin(" in text
+
+
+def test_deep_room_is_a_thread_with_the_limit_raised_then_restored():
+    def depth(n):
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    limit = sys.getrecursionlimit()
+    assert symbolic._deep(depth, 5_000) == 5_000
+    assert sys.getrecursionlimit() == limit
+    # sympy's per-thread parameters follow the work into the thread.
+    with sympy.evaluate(False):
+        seen = symbolic._deep(lambda: (depth(3_000), sympy.Add(X, X))[1])
+    assert seen.args == (X, X)
+    # Past DEEP_RECURSION_LIMIT: a RecursionError that says what happened.
+    with pytest.raises(symbolic.FormulaTooDeepError, match="DEEP_RECURSION_LIMIT"):
+        symbolic._deep(depth, symbolic.DEEP_RECURSION_LIMIT + 1_000)
+    assert sys.getrecursionlimit() == limit
+    # Other errors pass through unchanged.
+    with pytest.raises(ZeroDivisionError):
+        symbolic._deep(lambda: depth(3_000) / 0)
+
+
+def test_too_deep_a_formula_raises_formula_too_deep(monkeypatch):
+    monkeypatch.setattr(symbolic, "DEEP_RECURSION_LIMIT", sys.getrecursionlimit() + 200)
+    h = _chain(ad.Tensor(0.3, name="x"), 400)
+    with pytest.raises(RecursionError, match="nested too deeply for sympy") as info:
+        symbolic.to_sympy(h)
+    assert isinstance(info.value, symbolic.FormulaTooDeepError)
