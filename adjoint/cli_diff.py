@@ -24,16 +24,54 @@ pass), then parsed by ``sympy.parsing.sympy_parser.parse_expr`` with a
 namespace that holds only those functions and sympy's number constructors.
 Every user error (malformed formula, unknown function, missing value) becomes
 :class:`UsageError`, which the entry point prints as one line, exit code 2.
+
+Limits. sympy evaluates constant arithmetic while it parses (``10**10**10``
+never returns, ``2**2**30`` takes 11 s and 500 MB), and the work of
+differentiating grows with the formula's nesting, the order and, for mixed
+partials, combinatorially with the number of variables. So before sympy sees
+a formula its syntax tree is held to the limits below (:func:`check_limits`),
+and the command line to :data:`MAX_VARIABLES` and :data:`MAX_DERIVATIVES`;
+each refusal is a :class:`UsageError` that names the limit. They are far above
+what hand-written formulas need, and each keeps one piece of the work small:
+
+* :data:`MAX_LENGTH` characters: parsing, and the count of everything else;
+* :data:`MAX_DEPTH` levels of nesting, where a function call, a power and a
+  sign are one level each and a run of ``+ -`` (or ``* /``) is one level:
+  sympy's and Python's recursion through the formula, at any order;
+* :data:`MAX_EXPONENT` for the absolute value of an exponent without
+  variables (``x**1000`` passes, ``x**10**6`` does not): the size of the
+  polynomials that sympy builds;
+* :data:`MAX_CONSTANT_DIGITS`: integers of at most that many digits, and
+  constant powers (``2**1000``, ``(1/3)**50``) within ``10**±400``: exact
+  numbers that sympy computes at once. Larger ones would overflow float64,
+  whose largest value is about ``10**308``, anyway;
+* :data:`MAX_VARIABLES` variables in EXPR, ``--wrt`` and ``--at`` together,
+  and :data:`MAX_DERIVATIVES` derivatives in all, ``C(order + n, n)`` for ``n``
+  ``--wrt`` variables (each is built twice and checked);
+* :data:`DEFAULT_TIMEOUT` seconds (``--timeout``) for the rest: within the
+  limits above a high order of a nested formula can still take long
+  (the 10th derivative of ``sin(sin(sin(sin(sin(x)))))`` took 67 s), so the
+  work stops then with a usage error. POSIX only (``SIGALRM``, main thread).
+
+A formula deeper than Python's parser can take, or a derivative sympy cannot
+evaluate to a number (``abs(x)`` twice at 0 is ``2*DiracDelta(0)``), is a
+usage error too; exit code 1 means only that a derivative disagrees with sympy.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import math
+import signal
+import threading
+import time
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy
@@ -71,8 +109,30 @@ _NUMBER_TYPES = {
 _AST_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
 
 
+#: The most characters EXPR may have.
+MAX_LENGTH = 1000
+#: The deepest nesting EXPR may have: calls, powers and signs count one level
+#: each; a run of ``+``/``-`` (or of ``*``/``/``) counts one level.
+MAX_DEPTH = 20
+#: The largest absolute value of an exponent that has no variables.
+MAX_EXPONENT = 1000
+#: Integers of at most this many digits; constant powers within 10**±this.
+MAX_CONSTANT_DIGITS = 400
+#: The most variables EXPR, --wrt and --at may name together.
+MAX_VARIABLES = 10
+#: The most derivatives one command computes, all orders together.
+MAX_DERIVATIVES = 100
+#: Seconds of work before the command gives up (--timeout; 0: no limit).
+DEFAULT_TIMEOUT = 60.0
+
+
 class UsageError(ValueError):
     """A mistake in the command line: printed as one line, exit code 2."""
+
+
+def _shown(text: str, width: int = 60) -> str:
+    """``text`` quoted for a one-line message, cut to ``width`` characters."""
+    return repr(text) if len(text) <= width else repr(text[: width - 3]) + "..."
 
 
 # ------------------------------------------------------------------ parsing
@@ -84,14 +144,24 @@ def parse_formula(text: str) -> sympy.Expr:
     >>> parse_formula("tanh(x)*exp(-x^2)")  # variables are real symbols
     exp(-x**2)*tanh(x)
     """
+    if len(text) > MAX_LENGTH:
+        raise UsageError(
+            f"expression {_shown(text)} has {len(text):,} characters (limit {MAX_LENGTH:,})"
+        )
     python_text = text.replace("^", "**")
     try:
         tree = ast.parse(python_text.strip(), mode="eval")
     except SyntaxError as error:
         column = f" at column {error.offset}" if error.offset else ""
-        raise UsageError(f"malformed expression {text!r}: {error.msg}{column}") from None
+        raise UsageError(f"malformed expression {_shown(text)}: {error.msg}{column}") from None
+    except (RecursionError, MemoryError):  # Python's parser gives up on deep nesting
+        raise UsageError(
+            f"expression {_shown(text)} is nested too deeply to parse; the limit is "
+            f"{MAX_DEPTH} levels"
+        ) from None
     for node in ast.walk(tree):
         _check_node(node, text)
+    check_limits(tree, text, python_text.strip())
     try:
         expr = parse_expr(
             python_text,
@@ -100,9 +170,9 @@ def parse_formula(text: str) -> sympy.Expr:
             transformations=(*standard_transformations, convert_xor),
         )
     except Exception as error:  # sympy raises many types for bad input; all are the user's
-        raise UsageError(f"cannot parse expression {text!r}: {error}") from None
+        raise UsageError(f"cannot parse expression {_shown(text)}: {error}") from None
     if not isinstance(expr, sympy.Expr):
-        raise UsageError(f"expression {text!r} is not a number-valued formula")
+        raise UsageError(f"expression {_shown(text)} is not a number-valued formula")
     # Variables are real (adjoint computes on reals): d|x|/dx is then sign(x), not a
     # formula in re(x) and im(x).
     return expr.xreplace({s: sympy.Symbol(s.name, real=True) for s in expr.free_symbols})
@@ -114,22 +184,201 @@ def _check_node(node: ast.AST, text: str) -> None:
         if name not in FUNCTIONS:
             shown = name or ast.unparse(node.func)
             raise UsageError(
-                f"unknown function {shown!r} in {text!r}; known functions: "
+                f"unknown function {shown!r} in {_shown(text)}; known functions: "
                 + ", ".join(sorted(set(FUNCTIONS)))
             )
         if node.keywords or len(node.args) != 1:
-            raise UsageError(f"{name}() takes exactly one argument in {text!r}")
+            raise UsageError(f"{name}() takes exactly one argument in {_shown(text)}")
     elif isinstance(node, ast.Name):
         if node.id.startswith("_"):
-            raise UsageError(f"invalid variable name {node.id!r} in {text!r}")
+            raise UsageError(f"invalid variable name {node.id!r} in {_shown(text)}")
     elif isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise UsageError(f"only numbers may appear as constants in {text!r}")
+            raise UsageError(f"only numbers may appear as constants in {_shown(text)}")
     elif not isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Load, *_AST_OPERATORS)):
         raise UsageError(
-            f"unsupported syntax {type(node).__name__} in {text!r}; use numbers, variables, "
+            f"unsupported syntax {type(node).__name__} in {_shown(text)}; use numbers, variables, "
             "+ - * / ** (or ^) and function calls"
         )
+
+
+_FAMILY = {ast.Add: "+", ast.Sub: "+", ast.Mult: "*", ast.Div: "*"}
+_LOG10_2 = math.log10(2)
+#: Float versions of the functions, to size constant subexpressions.
+_MATH = {
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "exp": math.exp,
+    "log": math.log,
+    "ln": math.log,
+    "sqrt": math.sqrt,
+    "tanh": math.tanh,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+    "abs": abs,
+    "Abs": abs,
+}
+_MATH_CONSTANTS = {"pi": math.pi, "E": math.e}
+
+
+@dataclass
+class _Constant:
+    """A subexpression without variables: its value as a float (inf or nan where
+    floats fail) and the base-10 logarithm of its magnitude (-inf for 0)."""
+
+    value: float
+    log10: float
+
+
+def check_limits(tree: ast.Expression, text: str, source: str | None = None) -> None:
+    """Refuse (:class:`UsageError`) a parsed formula beyond :data:`MAX_DEPTH`,
+    :data:`MAX_EXPONENT` or :data:`MAX_CONSTANT_DIGITS` (module docstring).
+
+    ``text`` is the formula as the user typed it, for messages, and ``source``
+    the text that was parsed (to quote its parts; default ``text``). Constant
+    subexpressions are sized with floats and logarithms, which cannot blow up:
+    ``2**2**30`` is refused from estimates, without computing the power.
+
+    >>> check_limits(ast.parse("x**10**6", mode="eval"), "x**10**6")
+    Traceback (most recent call last):
+    ...
+    adjoint.cli_diff.UsageError: the exponent 10**6 = 1e+06 in 'x**10**6' is beyond the ...
+    """
+    source = text if source is None else source
+    # Depth, top down (iterative: the tree may be deep).
+    stack: list[tuple[ast.AST, int, str | None]] = [(tree.body, 0, None)]
+    while stack:
+        node, depth, family = stack.pop()
+        if isinstance(node, ast.BinOp):
+            own = _FAMILY.get(type(node.op))
+            depth += own is None or own != family
+            children, family = [node.left, node.right], own
+        elif isinstance(node, (ast.UnaryOp, ast.Call)):
+            depth += 1
+            children = [node.operand] if isinstance(node, ast.UnaryOp) else node.args
+            family = None
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise UsageError(
+                f"expression {_shown(text)} is nested more than {MAX_DEPTH} levels deep "
+                f"(the limit; a run of + - or of * / counts as one level)"
+            )
+        stack.extend((child, depth, family) for child in children)
+    # Constants, bottom up.
+    constants: dict[ast.AST, _Constant | None] = {}
+    for node in _postorder(tree.body):
+        constants[node] = _constant(node, constants, text, source)
+
+
+def _postorder(root: ast.AST) -> list[ast.AST]:
+    order, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if isinstance(node, ast.BinOp):
+            stack += [node.left, node.right]
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(node.operand)
+        elif isinstance(node, ast.Call):
+            stack += node.args
+    return order[::-1]
+
+
+def _constant(node: ast.AST, known: dict, text: str, source: str) -> _Constant | None:
+    """``node`` sized as a :class:`_Constant`, None if it has variables; refuses
+    integers, exponents and constant powers beyond the limits."""
+
+    def part(node: ast.AST, width: int) -> str:
+        segment = ast.get_source_segment(source, node) or ast.unparse(node)
+        return segment if len(segment) <= width else segment[: width - 3] + "..."
+
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, int):
+            digits = value.bit_length() * _LOG10_2
+            if digits > MAX_CONSTANT_DIGITS:
+                raise UsageError(
+                    f"the integer {part(node, 20)} in {_shown(text)} has about "
+                    f"{digits:,.0f} digits; the limit is {MAX_CONSTANT_DIGITS}"
+                )
+            return _Constant(_float(lambda: float(value)), _log10(value))
+        if not math.isfinite(value):
+            raise UsageError(
+                f"the number {part(node, 30)} in {_shown(text)} is beyond float64 (infinite)"
+            )
+        return _Constant(value, _log10(value))
+    if isinstance(node, ast.Name):
+        value = _MATH_CONSTANTS.get(node.id)
+        return None if value is None else _Constant(value, _log10(value))
+    if isinstance(node, ast.UnaryOp):
+        a = known[node.operand]
+        return a and _Constant(-a.value if isinstance(node.op, ast.USub) else a.value, a.log10)
+    if isinstance(node, ast.Call):
+        a = known[node.args[0]]
+        if a is None:
+            return None
+        value = _float(lambda: _MATH[node.func.id](a.value))
+        if node.func.id == "exp" and math.isinf(value) and math.isfinite(a.value):
+            return _Constant(value, a.value / math.log(10))
+        return _Constant(value, _log10(value))
+    a, b = known[node.left], known[node.right]
+    if isinstance(node.op, ast.Pow):
+        if b is None:
+            return None
+        if math.isnan(b.value):
+            raise UsageError(
+                f"the exponent {part(node.right, 30)} in {_shown(text)} is not a real number"
+            )
+        if abs(b.value) > MAX_EXPONENT:
+            raise UsageError(
+                f"the exponent {part(node.right, 30)} = {b.value:.4g} in {_shown(text)} is "
+                f"beyond the limit of ±{MAX_EXPONENT}"
+            )
+        if a is None:
+            return None
+        if a.log10 == -math.inf:  # 0 ** b: 0, or 1/0 for sympy to refuse
+            return _Constant(_float(lambda: a.value**b.value), -math.inf if b.value > 0 else 0.0)
+        log10 = b.value * a.log10
+        if not abs(log10) <= MAX_CONSTANT_DIGITS:
+            raise UsageError(
+                f"the constant {part(node, 30)} in {_shown(text)} is about "
+                f"10**{log10:,.0f}; the limit is 10**±{MAX_CONSTANT_DIGITS}"
+            )
+        return _Constant(_float(lambda: a.value**b.value), log10)
+    if a is None or b is None:
+        return None
+    if isinstance(node.op, ast.Mult):
+        return _Constant(_float(lambda: a.value * b.value), a.log10 + b.log10)
+    if isinstance(node.op, ast.Div):
+        return _Constant(_float(lambda: a.value / b.value), a.log10 - b.log10)
+    value = _float(lambda: a.value + b.value if isinstance(node.op, ast.Add) else a.value - b.value)
+    if math.isfinite(value):
+        return _Constant(value, _log10(value))
+    return _Constant(value, max(a.log10, b.log10) + _LOG10_2)
+
+
+def _float(compute) -> float:
+    """``compute()`` as a float: inf where it overflows, nan where it has no real value."""
+    try:
+        value = compute()
+    except OverflowError:
+        return math.inf
+    except (ZeroDivisionError, ValueError):
+        return math.nan
+    return value if isinstance(value, float) else math.nan
+
+
+def _log10(value: float | int) -> float:
+    """log10 |value|: -inf for 0; 0 where unknown (nan); inf for inf."""
+    if isinstance(value, int):
+        return math.log10(abs(value)) if value else -math.inf
+    if value == 0:
+        return -math.inf
+    if math.isnan(value):
+        return 0.0
+    return math.log10(abs(value))
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, float]:
@@ -241,7 +490,10 @@ def differentiate(
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         top = _tensor(function(*leaves.values()))
+    _check_overflow(top, point)
     current: dict[tuple[str, ...], Tensor] = {(): top}
+    # sympy's derivatives, each from the one of one order less (not from expr again)
+    exact: dict[tuple[str, ...], sympy.Expr] = {(): expr}
     derivatives = [_derivative((), top, top, expr, point)]
     by_order = [[top]]
     wrt_leaves = [leaves[variables[name]] for name in wrt]
@@ -262,11 +514,41 @@ def differentiate(
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 by_grad = nested(*leaves.values())
-            exact = sympy.diff(expr, *[variables[name] for name in index])
-            derivatives.append(_derivative(index, g, by_grad, exact, point))
+            exact[index] = sympy.diff(exact[index[:-1]], variables[index[-1]])
+            derivatives.append(_derivative(index, g, by_grad, exact[index], point))
         by_order.append(list(following.values()))
         current = following
     return derivatives, by_order
+
+
+def _check_overflow(top: Tensor, point: dict) -> None:
+    """Refuse an expression whose float64 value overflows in an exponential or a power.
+
+    sympy evaluates such a value exactly, and ``exp`` of a number that is itself
+    far beyond float64 takes it hours (``exp(exp(exp(x)))`` at x = 10), while
+    the float64 graph says at once. A power of 0 (``1/x**2`` at 0) is left to
+    sympy, which calls it not finite.
+    """
+    from adjoint import ops
+
+    kinds = (ops.Exp, ops.PowerScalar, ops.ScalarPower, ops.EWisePow)
+    for node in find_topo_sort([top]):
+        if not isinstance(node.op, kinds) or not np.isinf(node.cached_data).any():
+            continue
+        inputs = [x.cached_data for x in node.inputs]
+        if all(np.isfinite(a).all() and a.all() for a in inputs):
+            where = ", ".join(f"{s}={v:g}" for s, v in point.items())
+            values = [f"{float(v):.6g}" for v in inputs]
+            a, b = values[0], values[1] if len(values) > 1 else f"{getattr(node.op, 'scalar', '')}"
+            step = {
+                ops.Exp: f"exp({a})",
+                ops.PowerScalar: f"{a}**{b}",
+                ops.ScalarPower: f"{b}**{a}",
+                ops.EWisePow: f"{a}**{b}",
+            }[type(node.op)]
+            raise UsageError(
+                f"the expression overflows float64 at {where}: its step {step} is infinite"
+            )
 
 
 def _derivative(wrt, tensor, grad_tensor, exact, point) -> Derivative:
@@ -276,7 +558,8 @@ def _derivative(wrt, tensor, grad_tensor, exact, point) -> Derivative:
         exact_number = sympy.zoo
     where = ", ".join(f"{s}={v:g}" for s, v in point.items())
     what = "the expression" if not wrt else "a derivative"
-    if not exact_number.is_real or not exact_number.is_finite:
+    # Not a number at all: DiracDelta(0) (abs twice at 0), or what evalf leaves.
+    if not exact_number.is_Number or not exact_number.is_real or not exact_number.is_finite:
         raise UsageError(
             f"{what} is not a finite real number at {where} (sympy gives {exact_number.evalf(6)})"
         )
@@ -339,6 +622,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "EXPR uses numbers, variables, + - * / ** (or ^), parentheses, the constants "
             "pi and E and the functions " + ", ".join(sorted(set(FUNCTIONS))) + ". Give "
             "EXPR before --wrt (which takes several names). "
+            f"Limits (a usage error, exit code 2, beyond them): EXPR of at most {MAX_LENGTH} "
+            f"characters, nested at most {MAX_DEPTH} levels (a call, a power or a sign is a "
+            "level; a run of + - or of * / is one), exponents without variables within "
+            f"±{MAX_EXPONENT}, integers of at most {MAX_CONSTANT_DIGITS} digits and constant "
+            f"powers within 10**±{MAX_CONSTANT_DIGITS}; at most {MAX_VARIABLES} variables "
+            f"in EXPR, --wrt and --at together, and {MAX_DERIVATIVES} derivatives in all "
+            "(C(order + n, n) for n --wrt variables). "
             'Example: python -m adjoint diff "tanh(x)*exp(-x**2)" --wrt x --order 3 --at x=0.3'
         ),
     )
@@ -363,7 +653,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "every variable of EXPR needs one",
     )
     parser.add_argument(
-        "--formulas", action="store_true", help="also print sympy's formula of each derivative"
+        "--formulas",
+        action="store_true",
+        help="also print sympy's formula of each derivative (simplified, for "
+        f"{SIMPLIFY_SECONDS:g} s in all)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up after this many seconds, exit code 2 (default {DEFAULT_TIMEOUT:g}; "
+        "0: no limit; POSIX only)",
     )
     parser.add_argument(
         "--draw",
@@ -379,21 +680,33 @@ def run(args: argparse.Namespace) -> int:
     """Run ``diff`` on parsed arguments; raises :class:`UsageError` for the user's mistakes."""
     if not 0 <= args.order <= 10:
         raise UsageError(f"--order must be between 0 and 10, got {args.order}")
+    if not 0 <= args.timeout < math.inf:
+        raise UsageError(f"--timeout must be a number of seconds >= 0, got {args.timeout}")
     if args.draw:
         _check_draw_path(args.draw)
     expr = parse_formula(args.expr)
     at = parse_assignments(args.at)
     wrt = _split_names(args.wrt) or sorted(str(s) for s in expr.free_symbols)
     if not wrt and args.order > 0:
-        raise UsageError(f"{args.expr!r} has no variables to differentiate; give --wrt")
+        raise UsageError(f"{_shown(args.expr)} has no variables to differentiate; give --wrt")
+    check_counts(expr, wrt, at, args.order)
     try:
-        derivatives, by_order = differentiate(expr, wrt, args.order, at)
-    except (ValueError, ArithmeticError, NotImplementedError) as error:
-        if isinstance(error, UsageError):
-            raise
-        # adjoint refuses the formula itself (a constant that is not finite, the
-        # gradient of a negative base ** x): the user's formula, so one line.
-        raise UsageError(f"cannot differentiate {args.expr!r}: {error}") from None
+        with _time_limit(args.timeout):
+            derivatives, by_order = _differentiate(expr, wrt, args.order, at, args.expr)
+            sizes = graph_sizes(by_order)
+            nested = [
+                len(find_topo_sort([d.grad_tensor for d in derivatives if d.order == k]))
+                for k in range(len(by_order))
+            ]
+            if args.draw:
+                _draw([t for tensors in by_order for t in tensors], args.draw)
+    except _TimeUp:
+        raise UsageError(
+            f"gave up on {_shown(args.expr)} after {args.timeout:g} s (--timeout): lower "
+            "--order, name fewer --wrt variables or simplify the formula; --timeout 0 "
+            "waits as long as it takes"
+        ) from None
+    formulas = _formulas([d.exact for d in derivatives]) if args.formulas else []
 
     where = ", ".join(f"{name} = {value:g}" for name, value in at.items())
     print(f"f = {expr}" + (f"   at {where}" if where else ""))
@@ -415,21 +728,17 @@ def run(args: argparse.Namespace) -> int:
             f"{d.label():<{width}}{d.grad_value:>24.16g}{d.value:>24.16g}"
             f"{d.exact_value:>24.16g}   {_flag(flags['grad']):<4}  {_flag(flags['backward'])}"
         )
-    if args.formulas:
+    if formulas:
         print()
-        for d in derivatives:
-            print(f"{d.label()} = {sympy.simplify(d.exact)}")
+        for d, formula in zip(derivatives, formulas):
+            print(f"{d.label()} = {formula}")
     print()
     print("graph sizes (nodes in the graph of all derivatives of that order):")
-    for k, (total, made, simplified) in enumerate(graph_sizes(by_order)):
+    for k, (total, made, simplified) in enumerate(sizes):
         extra = f", {made} made by backward pass {k}" if k else ""
-        nested = ""
-        if k:
-            tensors = [d.grad_tensor for d in derivatives if d.order == k]
-            nested = f"; {len(find_topo_sort(tensors))} as nested ad.grad returns them"
-        print(f"  order {k}: {total}{extra}; {simplified} after ad.simplify{nested}")
+        returned = f"; {nested[k]} as nested ad.grad returns them" if k else ""
+        print(f"  order {k}: {total}{extra}; {simplified} after ad.simplify{returned}")
     if args.draw:
-        _draw([t for tensors in by_order for t in tensors], args.draw)
         print(f"\ngraph drawn to {args.draw}")
     print()
     ok = all(d.agrees for d in derivatives)
@@ -440,6 +749,106 @@ def run(args: argparse.Namespace) -> int:
         if wrong:
             print(f"MISMATCH with sympy ({name}): {title} disagrees at {', '.join(wrong)}")
     return 0 if ok else 1
+
+
+def check_counts(expr: sympy.Expr, wrt: Sequence[str], at: dict[str, float], order: int) -> None:
+    """Refuse (:class:`UsageError`) more than :data:`MAX_VARIABLES` variables or
+    :data:`MAX_DERIVATIVES` derivatives.
+
+    With ``n`` variables to differentiate in, the derivatives of every order up
+    to ``order`` are the multisets of at most ``order`` of them: ``C(order + n, n)``.
+
+    >>> check_counts(sympy.Symbol("x"), ["x", "y", "z"], {"x": 1, "y": 2, "z": 3}, 7)
+    Traceback (most recent call last):
+    ...
+    adjoint.cli_diff.UsageError: --order 7 in 3 variables asks for 120 derivatives ...
+    """
+    names = {str(s) for s in expr.free_symbols} | set(wrt) | set(at)
+    if len(names) > MAX_VARIABLES:
+        raise UsageError(
+            f"{len(names)} variables in EXPR, --wrt and --at together (limit {MAX_VARIABLES})"
+        )
+    count = math.comb(order + len(wrt), len(wrt))
+    if count > MAX_DERIVATIVES:
+        raise UsageError(
+            f"--order {order} in {len(wrt)} variables asks for {count:,} derivatives (every "
+            f"mixed partial up to order {order}); the limit is {MAX_DERIVATIVES}: lower "
+            "--order or name fewer --wrt variables"
+        )
+
+
+def _differentiate(expr, wrt, order, at, text):
+    """:func:`differentiate`, with adjoint's and sympy's refusals of the formula as
+    :class:`UsageError`."""
+    try:
+        return differentiate(expr, wrt, order, at)
+    except UsageError:
+        raise
+    except (ValueError, ArithmeticError, NotImplementedError) as error:
+        # adjoint refuses the formula itself (a constant that is not finite, the
+        # gradient of a negative base ** x): the user's formula, so one line.
+        raise UsageError(f"cannot differentiate {_shown(text)}: {error}") from None
+    except RecursionError:
+        # The limits keep formulas far shallower than this; kept as a usage error
+        # for any way around them.
+        raise UsageError(
+            f"cannot differentiate {_shown(text)}: nested too deeply for sympy"
+        ) from None
+
+
+def _formulas(exact: list[sympy.Expr]) -> list[sympy.Expr]:
+    """sympy's derivatives, simplified in order while :data:`SIMPLIFY_SECONDS` last.
+
+    ``sympy.simplify`` has no bound of its own: the 10th derivative of
+    ``(x+1)**1000`` took it 43 s. The rest are printed as sympy's ``diff``
+    gave them.
+    """
+    result = []
+    deadline = time.monotonic() + SIMPLIFY_SECONDS
+    for expr in exact:
+        left = deadline - time.monotonic()
+        try:
+            with _time_limit(left if left > 0 else 0):
+                if left > 0:
+                    expr = sympy.simplify(expr)
+        except _TimeUp:
+            pass
+        result.append(expr)
+    return result
+
+
+#: --formulas: seconds in all for simplifying the formulas (where the time
+#: limit can be kept: POSIX, main thread).
+SIMPLIFY_SECONDS = 5.0
+
+
+class _TimeUp(BaseException):
+    """--timeout expired. A BaseException, as KeyboardInterrupt is, so that no
+    ``except Exception`` on the way (sympy's, adjoint's) takes it for an error."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`_TimeUp` in the body after ``seconds`` (0: never).
+
+    Uses ``SIGALRM``, so only where it exists (POSIX) and in the main thread;
+    elsewhere the body runs without a limit.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not seconds or not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _flag(agrees: bool) -> str:

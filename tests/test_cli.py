@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import types
@@ -12,8 +13,9 @@ import numpy as np
 import pytest
 import sympy
 
+from adjoint import cli_diff
 from adjoint.__main__ import main
-from adjoint.cli_diff import differentiate, parse_formula
+from adjoint.cli_diff import UsageError, differentiate, parse_formula
 
 
 def run(capsys, *argv):
@@ -214,11 +216,18 @@ def test_diff_catches_a_simplifier_that_cuts_the_graph(capsys, monkeypatch):
         (["x", "--order", "11", "--at", "x=1"], "--order"),
         (["2", "--order", "1"], "no variables"),
         (["x", "--at", "x=1", "--draw", "graph.pdf"], ".svg, .png or .dot"),
-        (["(-2)**x", "--at", "x=1"], "positive base"),
+        (["(-2)**x", "--at", "x=1"], "needs a base >= 0"),
         (["x/0", "--at", "x=1"], "cannot differentiate"),
         (["x**1000", "--at", "x=10"], "overflows float64"),
         (["x", "--at", "x=nan"], "not a finite real number"),
         (["", "--at", "x=1"], "malformed expression"),
+        # issue 17, item 8: a derivative that is no number, overflow, the limits
+        (["abs(x)", "--at", "x=0", "--order", "2"], "sympy gives 2.0*DiracDelta(0.0)"),
+        (["exp(exp(exp(x)))", "--at", "x=10"], "overflows float64 at x=10: its step exp"),
+        (["2**x", "--at", "x=5000"], "its step 2**5000 is infinite"),
+        (["10**10**10*x", "--at", "x=0.3"], "exponent 10**10 = 1e+10"),
+        (["x*y*z", "--order", "7", "--at", "x=1,y=1,z=1"], "120 derivatives"),
+        (["x", "--at", "x=1", "--timeout", "-1"], "--timeout"),
     ],
 )
 def test_diff_usage_errors_are_one_line_and_exit_code_2(capsys, argv, message):
@@ -270,3 +279,151 @@ def test_python_m_adjoint_runs_as_a_program():
     )
     assert result.returncode == 0, result.stderr
     assert "all derivatives agree with sympy" in result.stdout
+
+
+# ------------------------------------------------------------------ limits (issue 17, item 8)
+
+VARS = ",".join(f"{v}=0.5" for v in "abcdefghijk")
+
+# Formulas that hung the command or crashed it with a traceback, and each limit's
+# own case: every one must end at once with one line on stderr and exit code 2.
+# Run as programs, under a timeout that only guards against a hang.
+MALICIOUS = [
+    (["10**10**10*x", "--at", "x=0.3"], "the exponent 10**10 = 1e+10"),
+    (["2**2**30+x", "--at", "x=0.3"], "the exponent 2**30"),
+    (["(x+1)**100000", "--at", "x=0.3", "--formulas"], "the exponent 100000"),
+    (["((2**1000)**1000)**1000*x", "--at", "x=0.3"], "limit is 10**±400"),
+    (["9" * 900 + "*x", "--at", "x=0.3"], "digits; the limit is 400"),
+    (["1e400*x", "--at", "x=0.3"], "beyond float64"),
+    (["x" + "+x" * 5000, "--at", "x=0.3"], "10,001 characters"),
+    (["(" * 300 + "x" + ")" * 300, "--at", "x=0.3"], "too many nested parentheses"),
+    (["sin(" * 150 + "x" + ")" * 150, "--at", "x=0.3"], "nested more than 20 levels"),
+    (["x" + "**x" * 300, "--at", "x=0.3"], "nested more than 20 levels"),
+    (["+".join("abcdefghijk"), "--at", VARS], "11 variables"),
+    (["x*y*z", "--order", "10", "--at", "x=1,y=1,z=1"], "286 derivatives"),
+    (["abs(x)", "--at", "x=0", "--order", "2"], "DiracDelta"),
+    (["exp(exp(exp(x)))", "--at", "x=10"], "overflows float64"),
+    (["sin(sin(sin(sin(sin(x)))))", "--order", "10", "--at", "x=0.3", "--timeout", "2"],
+     "gave up"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("argv", "message"), MALICIOUS, ids=lambda v: str(v)[:30])
+def test_malicious_formulas_end_at_once_with_one_line_and_exit_code_2(argv, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "adjoint", "diff", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a hang guard, not a speed assertion
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("python -m adjoint: error:"), lines
+    assert message in lines[0] and not result.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" + "+x" * 499 + " ",  # MAX_LENGTH characters
+        "sin(" * 20 + "x" + ")" * 20,  # MAX_DEPTH levels
+        "sin(" * 19 + "x+y-x+2" + ")" * 19,  # a run of + - is one level
+        "-(" * 10 + "x*y/x*y" + ")" * 10,  # so is a run of * /
+        "x**1000 + x**-1000 + x**(10**3) + x**(1/3)",
+        "2**1000*x + 10**400*x + (1/10)**400*x + 2.5**1000*x + 0**5*x",
+        "1" + "0" * 399 + "*x",  # an integer of MAX_CONSTANT_DIGITS digits
+        "1e308*x + exp(500)*x + pi**100*x + E**x",
+        "x**x**x**x + 2**(2**x)",  # exponents with variables are not bounded
+    ],
+)
+def test_formulas_within_the_limits_parse(text):
+    assert isinstance(parse_formula(text), sympy.Expr)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x" + "+x" * 500, "1,001 characters (limit 1,000)"),
+        ("sin(" * 21 + "x" + ")" * 21, "nested more than 20 levels"),
+        ("-" * 21 + "x", "nested more than 20 levels"),
+        ("x" + "**x" * 21, "nested more than 20 levels"),
+        ("x**1001", "the exponent 1001 = 1001 in 'x**1001' is beyond the limit of ±1000"),
+        ("x**-1e4", "the exponent -1e4 = -1e+04"),
+        ("x**(2^10)", "the exponent 2**10 = 1024"),
+        ("x**(1/0)", "the exponent 1/0 in 'x**(1/0)' is not a real number"),
+        ("10**401*x", "the constant 10**401 in '10**401*x' is about 10**401"),
+        ("(1/10)**401*x", "about 10**-401"),
+        ("exp(1000)**2*x", "the constant exp(1000)**2"),
+        ("(10**200*10**201)**1*x", "about 10**401"),
+        ("1" + "0" * 400 + "*x", "has about 400 digits; the limit is 400"),
+        ("1e309*x", "the number 1e309 in '1e309*x' is beyond float64"),
+    ],
+)
+def test_formulas_beyond_the_limits_are_refused_before_sympy(text, message, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("sympy saw the formula")
+
+    monkeypatch.setattr(cli_diff, "parse_expr", never)
+    with pytest.raises(UsageError) as info:
+        parse_formula(text)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("n", "order", "count"),
+    [(1, 10, 11), (2, 10, 66), (3, 6, 84), (3, 7, 120), (4, 4, 70), (4, 5, 126), (10, 2, 66),
+     (10, 3, 286)],
+)  # fmt: skip
+def test_derivative_count_is_every_mixed_partial(n, order, count):
+    names = [f"v{k}" for k in range(n)]
+    at = dict.fromkeys(names, 1.0)
+    expr = sympy.Symbol("v0")
+    if count <= cli_diff.MAX_DERIVATIVES:
+        cli_diff.check_counts(expr, names, at, order)
+    else:
+        with pytest.raises(UsageError, match=f"asks for {count} derivatives"):
+            cli_diff.check_counts(expr, names, at, order)
+
+
+def test_variables_are_counted_in_the_formula_wrt_and_at_together():
+    x = sympy.Symbol("x")
+    ten = [f"v{k}" for k in range(9)]
+    cli_diff.check_counts(x, ten[:1], dict.fromkeys(["x", *ten], 1.0), 1)
+    with pytest.raises(UsageError, match="11 variables"):
+        cli_diff.check_counts(x, ["w"], dict.fromkeys(["x", *ten], 1.0), 1)
+
+
+def test_timeout_gives_up_and_restores_the_alarm(capsys):
+    handler = signal.getsignal(signal.SIGALRM)
+    argv = ("diff", "sin(sin(sin(sin(sin(x)))))", "--order", "10", "--at", "x=0.3")
+    code, out, err = run(capsys, *argv, "--timeout", "0.5")
+    assert code == 2 and not out
+    assert "gave up on 'sin(sin(sin(sin(sin(x)))))' after 0.5 s (--timeout)" in err
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is handler
+
+
+def test_formulas_are_simplified_within_a_budget(capsys, monkeypatch):
+    # sympy.simplify of the derivatives of (x+1)**1000 takes it many seconds.
+    monkeypatch.setattr(cli_diff, "SIMPLIFY_SECONDS", 0.5)
+    code, out, _ = run(capsys, "diff", "(x+1)**1000", "--order", "4", "--at", "x=0.3", "--formulas")
+    assert code == 0
+    assert "d^4f/dx^4 = 994010994000*(x + 1)**996" in out
+    code, out, _ = run(capsys, "diff", "sin(x)*cos(x)", "--at", "x=0.3", "--formulas")
+    assert code == 0 and "df/dx = cos(2*x)" in out  # simplified while there is time
+
+
+def test_help_states_the_limits(capsys):
+    with pytest.raises(SystemExit):
+        main(["diff", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for limit in (
+        f"at most {cli_diff.MAX_LENGTH} characters",
+        f"nested at most {cli_diff.MAX_DEPTH} levels",
+        f"±{cli_diff.MAX_EXPONENT}",
+        f"at most {cli_diff.MAX_CONSTANT_DIGITS} digits",
+        f"at most {cli_diff.MAX_VARIABLES} variables",
+        f"{cli_diff.MAX_DERIVATIVES} derivatives",
+        f"default {cli_diff.DEFAULT_TIMEOUT:g}",
+    ):
+        assert limit in text
