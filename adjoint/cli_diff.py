@@ -864,10 +864,18 @@ def _check_draw_path(path: str) -> None:
 
 
 def _draw(tensors: list[Tensor], path: str) -> None:
-    from adjoint.graph import Graph
+    from adjoint.drawing import GraphTooLargeError
+    from adjoint.graph import MAX_DRAWN_NODES, Graph
 
+    graph = Graph(*tensors)
     try:
-        Graph(*tensors).render(path)
+        graph.render(path)
+    except GraphTooLargeError:
+        raise UsageError(
+            f"--draw: the graph of all derivatives has {len(graph):,} nodes, more than "
+            f"{MAX_DRAWN_NODES} (too big to read as a picture); lower --order, or draw to "
+            "a .dot file (written at any size)"
+        ) from None
     except OSError as error:
         raise UsageError(f"--draw: cannot write {path}: {error.strerror or error}") from None
     except RuntimeError as error:  # PNG with neither Graphviz nor matplotlib installed

@@ -136,6 +136,16 @@ def test_diff_draws_the_graph_of_all_derivatives(capsys, tmp_path):
     assert svg.lstrip().startswith(("<svg", "<?xml")) and "</svg>" in svg
 
 
+def test_diff_draw_of_a_graph_too_large_to_read_is_a_usage_error(capsys, tmp_path):
+    argv = ("diff", "tanh(x)*exp(-x**2)", "--order", "6", "--at", "x=0.3", "--draw")
+    code, _, err = run(capsys, *argv, str(tmp_path / "g.svg"))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "1,017 nodes, more than 400" in err and ".dot" in err
+    assert not (tmp_path / "g.svg").exists()
+    code, _, _ = run(capsys, *argv, str(tmp_path / "g.dot"))  # DOT text at any size
+    assert code == 0 and (tmp_path / "g.dot").stat().st_size > 0
+
+
 def test_diff_draw_to_an_unwritable_path_is_a_usage_error(capsys, tmp_path):
     path = tmp_path / "no" / "such" / "dir" / "graph.svg"
     code, _, err = run(capsys, "diff", "x", "--at", "x=1", "--draw", str(path))
