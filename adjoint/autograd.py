@@ -1406,17 +1406,14 @@ def _nodes(values: Any, name: str, what: str) -> list[Value]:
 
 
 def _check_seed(name: str, output: Any, out_grad: Any) -> None:
-    """The output and its seed adjoint of a backward walk: nodes of the same shape."""
+    """The output and its seed adjoint of a backward walk must be nodes (the walk itself
+    checks that their shapes agree)."""
     if not isinstance(output, Value):
         raise TypeError(f"{name}: the output is a {type(output).__name__}; give a Tensor")
     if not isinstance(out_grad, Value):
         raise TypeError(
             f"{name}: out_grad is a {type(out_grad).__name__}; give a Tensor of shape "
             f"{output.shape} (Tensor.backward converts arrays and numbers)"
-        )
-    if out_grad.shape != output.shape:
-        raise ValueError(
-            f"{name}: out_grad has shape {out_grad.shape} but the output has shape {output.shape}"
         )
 
 

@@ -174,7 +174,7 @@ def test_one_hot_accepts_whole_float_labels():
         (
             lambda y: ad.compute_gradient_of_variables(y, ad.Tensor([1.0])),
             ValueError,
-            r"out_grad has shape \(1,\) but the output has shape \(2,\)",
+            r"backward: out_grad has shape \(1,\) but the output has shape \(2,\)",
         ),
         (lambda y: ad.compute_gradient_of_variables(3, y), TypeError, "the output is a int"),
         (lambda y: ad.autograd.gradients(y, [2.0]), TypeError, r"gradients: wrt\[0\] is a float"),
