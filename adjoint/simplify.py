@@ -925,33 +925,43 @@ class _Verifier:
             return [keep[r] for m in node.poly for r, _ in m]
         return [] if id(node) in self.kept else list(node.inputs)
 
-    def dependence(self, node: Any) -> int:
-        """The sources ``node`` depends on, as a bit set."""
-        memo = self.deps
+    @staticmethod
+    def _walk(node: Any, memo: dict, children: Any, combine: Any) -> Any:
+        """``combine(n, [results of children(n)])`` for ``node`` and what it reaches,
+        memoized in ``memo`` (by id, with the node kept alive), without recursion."""
         stack = [node]
         while stack:
             n = stack[-1]
             if id(n) in memo:
                 stack.pop()
                 continue
-            if id(n) in self.kept or (type(n) is not _Pending and n.op is None):
-                stack.pop()
-                bit = 0
-                if n.requires_grad:
-                    bit = self.bits.setdefault(id(n), 1 << len(self.bits))
-                memo[id(n)] = (n, bit)
-                continue
-            children = self._children(n)
-            missing = [c for c in children if id(c) not in memo]
+            kids = children(n)
+            missing = [c for c in kids if id(c) not in memo]
             if missing:
                 stack.extend(missing)
                 continue
             stack.pop()
-            bits = 0
-            for c in children:
-                bits |= memo[id(c)][1]
-            memo[id(n)] = (n, bits)
+            memo[id(n)] = (n, combine(n, [memo[id(c)][1] for c in kids]))
         return memo[id(node)][1]
+
+    def _is_source(self, node: Any) -> bool:
+        return id(node) in self.kept or (type(node) is not _Pending and node.op is None)
+
+    def dependence(self, node: Any) -> int:
+        """The sources ``node`` depends on (kept nodes, leaves that require grad), as bits."""
+
+        def children(n: Any) -> list[Any]:
+            return [] if self._is_source(n) else self._children(n)
+
+        def combine(n: Any, bits: list[int]) -> int:
+            if self._is_source(n):
+                return self.bits.setdefault(id(n), 1 << len(self.bits)) if n.requires_grad else 0
+            total = 0
+            for b in bits:
+                total |= b
+            return total
+
+        return self._walk(node, self.deps, children, combine)
 
     # ---- values and magnitudes
     def _poly_value(self, poly: dict, absolute: bool) -> np.ndarray | None:
@@ -1003,35 +1013,22 @@ class _Verifier:
 
     def magnitude(self, node: Any) -> np.ndarray | None:
         """``node``'s polynomial structure evaluated with absolute values (None if lazy)."""
-        memo = self.mags
-        stack = [node]
-        while stack:
-            n = stack[-1]
-            if id(n) in memo:
-                stack.pop()
-                continue
+
+        def children(n: Any) -> list[Any]:
             if type(n) is _Pending:
-                atoms = self._children(n)
-                missing = [a for a in atoms if id(a) not in memo]
-                if missing:
-                    stack.extend(missing)
-                    continue
-                stack.pop()
-                memo[id(n)] = (n, self._poly_value(n.poly, True))
-                continue
+                return self._children(n)
             if n.op is None or id(n) in self.kept or type(n.op) not in self.mag_kinds:
-                stack.pop()
-                data = n.cached_data
-                memo[id(n)] = (n, None if data is None else np.abs(data))
-                continue
-            missing = [c for c in n.inputs if id(c) not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            mags = [memo[id(c)][1] for c in n.inputs]
-            memo[id(n)] = (n, self._abs_eval(n.op, mags, n.cached_data))
-        return memo[id(node)][1]
+                return []
+            return list(n.inputs)
+
+        def combine(n: Any, mags: list[Any]) -> Any:
+            if type(n) is _Pending:
+                return self._poly_value(n.poly, True)
+            if not mags:
+                return None if n.cached_data is None else np.abs(n.cached_data)
+            return self._abs_eval(n.op, mags, n.cached_data)
+
+        return self._walk(node, self.mags, children, combine)
 
     # ---- the check
     def check(self, old: Value, inputs: tuple[Any, ...], result: Any, rule: str) -> None:
