@@ -871,15 +871,17 @@ def verify_rewrites(flag: bool = True) -> Iterator[None]:
 
 
 def _describe(node: Value) -> str:
-    op = "a leaf" if node.op is None else type(node.op).__name__
+    """``node`` for an error message: its op (or ``leaf``), shape, dtype and census tag."""
+    what = "leaf" if node.op is None else f"node {type(node.op).__name__}"
     scalar = getattr(node.op, "scalar", None)
     if scalar is not None:
-        op += f"({scalar!r})"
+        what += f"({scalar!r})"
+    if node.name:
+        what += f" {node.name!r}"
     where = ""
     if node._tag is not None:
-        order, forward = node._tag
-        where = f", made by backward pass {order} of {_source(node)}"
-    return f"node {op} of shape {node.shape} and dtype {node.dtype}{where}"
+        where = f", made by backward pass {node._tag[0]} of {_source(node)}"
+    return f"{what} of shape {node.shape} and dtype {node.dtype}{where}"
 
 
 def _short(array: np.ndarray) -> str:
