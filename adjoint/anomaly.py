@@ -205,8 +205,7 @@ def is_anomaly_enabled() -> bool:
     return _state.enabled
 
 
-@contextlib.contextmanager
-def detect_anomaly(enabled: bool = True) -> Iterator[None]:
+def detect_anomaly(enabled: bool = True) -> contextlib.AbstractContextManager[None]:
     """Check every value computed in this thread inside the block for NaN and Inf.
 
     The first op whose output holds a NaN or an Inf raises :class:`AnomalyError`
@@ -225,9 +224,13 @@ def detect_anomaly(enabled: bool = True) -> Iterator[None]:
     ...
     adjoint.anomaly.AnomalyError: detect_anomaly: ... (derivative order 1, in the gradient of ...
     """
+    return _detect_anomaly(autograd._flag_arg(enabled, "detect_anomaly", "enabled"))
+
+
+@contextlib.contextmanager
+def _detect_anomaly(enabled: bool) -> Iterator[None]:
     global _threads_on
     saved = _state.enabled
-    enabled = bool(enabled)
     if enabled != saved:
         with _lock:
             if enabled:

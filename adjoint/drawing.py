@@ -46,7 +46,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from adjoint.autograd import Value, derivative_order
+from adjoint.autograd import Value, _flag_arg, derivative_order
 from adjoint.graph import MAX_DRAWN_NODES
 
 __all__ = ["to_dot", "to_svg", "render", "layout", "GraphTooLargeError", "ORDER_COLOURS"]
@@ -142,6 +142,16 @@ def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _graph_arg(graph: Any, values: Any, where: str) -> bool:
+    """Check a drawing function's graph and ``values`` flag; return the flag."""
+    from adjoint.graph import Graph
+
+    if not isinstance(graph, Graph):
+        hint = "; draw ad.Graph(y)" if isinstance(graph, Value) else ""
+        raise TypeError(f"{where}: graph must be an ad.Graph, got {type(graph).__name__}{hint}")
+    return _flag_arg(values, where, "values")
+
+
 def to_dot(graph: Any, *, values: bool = False) -> str:
     """The graph in Graphviz's DOT language: one node per graph node, one edge per input.
 
@@ -154,6 +164,7 @@ def to_dot(graph: Any, *, values: bool = False) -> str:
       n1 [label="v2: Exp\\nscalar", shape=box, style="rounded,filled", fillcolor="#dbe9f6", \
 peripheries=2, tooltip="v2 Exp()"];
     """
+    values = _graph_arg(graph, values, "to_dot")
     lines = [
         "digraph adjoint {",
         "  rankdir=TB;",
@@ -301,6 +312,13 @@ def layout(
     linear in nodes plus edges, up to the sorting of each layer.
     ``max_nodes``: see :class:`GraphTooLargeError` and the module docstring.
     """
+    values = _graph_arg(graph, values, "layout")
+    if isinstance(sweeps, bool) or not isinstance(sweeps, (int, np.integer)):
+        raise TypeError(
+            f"layout: sweeps must be an int >= 0, got {sweeps!r} ({type(sweeps).__name__})"
+        )
+    if sweeps < 0:
+        raise ValueError(f"layout: sweeps must be an int >= 0, got {sweeps}")
     _check_size(graph, max_nodes, "layout")
     nodes = graph.nodes
     n = len(nodes)
@@ -576,18 +594,31 @@ def to_svg(
     (default :data:`~adjoint.graph.MAX_DRAWN_NODES`, the notebook's limit) a
     :class:`GraphTooLargeError` says how to draw a part; ``None``: no limit.
     """
+    values = _graph_arg(graph, values, "to_svg")
     _check_size(graph, max_nodes, "to_svg")
-    engine = _engine(engine)
+    engine = _engine(engine, "to_svg")
     if engine == "dot":
         return _run_dot(to_dot(graph, values=values), "svg").decode("utf-8")
     return layout_to_svg(layout(graph, values=values, max_nodes=None))
 
 
-def _engine(engine: str | None) -> str:
+def _engine_name(engine: Any, where: str) -> None:
+    """Refuse an ``engine`` that is not None, 'dot' or 'python' (installed or not)."""
+    if engine is None:
+        return
+    if not isinstance(engine, str):
+        raise TypeError(
+            f"{where}: engine must be 'dot', 'python' or None, got {type(engine).__name__} "
+            f"{engine!r}"
+        )
+    if engine not in ("dot", "python"):
+        raise ValueError(f"{where}: engine must be 'dot', 'python' or None, got {engine!r}")
+
+
+def _engine(engine: str | None, where: str = "drawing") -> str:
     if engine is None:
         return "dot" if _dot_program() else "python"
-    if engine not in ("dot", "python"):
-        raise ValueError(f"drawing: engine must be 'dot', 'python' or None, got {engine!r}")
+    _engine_name(engine, where)
     if engine == "dot" and not _dot_program():
         raise RuntimeError(
             "drawing: Graphviz's dot program is not installed; install Graphviz "
@@ -629,24 +660,29 @@ def render(
             "render: path must be a file name (a str or pathlib.Path) ending in .svg, .png "
             f"or .dot, got {type(path).__name__} {path!r}"
         )
+    values = _graph_arg(graph, values, "render")
     _check_max_nodes(max_nodes, "render")
+    _engine_name(engine, "render")
     ext = os.path.splitext(path)[1].lower()
+    if ext not in (".dot", ".gv", ".svg", ".png"):
+        raise ValueError(
+            f"render: cannot tell the format of {path!r}; use a .svg, .png or .dot file name"
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"render: directory {directory} of {path} does not exist")
     if ext == ".dot" or ext == ".gv":
         data = to_dot(graph, values=values).encode("utf-8")
     elif ext == ".svg":
         _check_size(graph, max_nodes, "render")
         data = to_svg(graph, values=values, engine=engine, max_nodes=None).encode("utf-8")
-    elif ext == ".png":
+    else:  # .png
         _check_size(graph, max_nodes, "render")
-        if _engine(engine) == "dot":
+        if _engine(engine, "render") == "dot":
             data = _run_dot(to_dot(graph, values=values), "png")
         else:
             _png_with_matplotlib(layout(graph, values=values, max_nodes=None), path)
             return path
-    else:
-        raise ValueError(
-            f"render: cannot tell the format of {path!r}; use a .svg, .png or .dot file name"
-        )
     with open(path, "wb") as f:
         f.write(data)
     return path

@@ -48,7 +48,16 @@ _KINDS = "biuf"  # the dtypes a Tensor holds: bool, integers, floating point
 def _path(path: Any, owner: str) -> str:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{owner}: path must be a str or os.PathLike, got {type(path).__name__}")
-    return os.fspath(path)
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(f"{owner}: path must be a str or os.PathLike of str, got bytes {path!r}")
+    if not path:
+        raise ValueError(f"{owner}: path is empty; give a file name such as 'model.npz'")
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"{owner}: {path}: Is a directory; give a file name such as 'model.npz'"
+        )
+    return path
 
 
 def _array(value: Any, key: str) -> np.ndarray:
@@ -186,6 +195,8 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray] | Tensor | np.ndarray
     ``ValueError`` naming the file; a missing file is ``FileNotFoundError``.
     """
     path = _path(path, "load")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path}")
     with open(path, "rb") as file:
         head = file.read(4)
         file.seek(0)

@@ -59,6 +59,7 @@ into a function of Tensors.
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -277,6 +278,44 @@ _TRANSLATIONS: dict[type, Callable[..., Any]] = {}
 _BUILTIN: dict[str, Callable[..., Any]] = {}
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
+
+
+def _count_arg(value: Any, name: str, what: str, least: int) -> int:
+    """An int argument of at least ``least``; bools and floats are refused."""
+    if not _is_int(value):
+        raise TypeError(
+            f"{name}: {what} must be an int >= {least}, got {value!r} ({type(value).__name__}; "
+            "bools and floats are not counts)"
+        )
+    if value < least:
+        raise ValueError(f"{name}: {what} must be an int >= {least}, got {value}")
+    return int(value)
+
+
+def _tolerance_arg(value: Any, name: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(
+            f"{name}: {what} must be a real number >= 0, got {value!r} ({type(value).__name__})"
+        )
+    value = float(value)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name}: {what} must be a finite number >= 0, got {value}")
+    return value
+
+
+def _op_class_arg(op_class: Any, name: str) -> type:
+    if not (isinstance(op_class, type) and issubclass(op_class, Op)):
+        got = (
+            f"an instance of {type(op_class).__name__}"
+            if not isinstance(op_class, type)
+            else (f"the class {op_class.__name__}")
+        )
+        raise TypeError(f"{name}: op_class must be an Op subclass (e.g. ad.TensorOp's), got {got}")
+    return op_class
+
+
 def register_translation(op_class: type) -> Callable[[Callable], Callable]:
     """Register ``fn(op, *object_arrays) -> object array`` as the sympy form of ``op_class``.
 
@@ -298,7 +337,14 @@ def register_translation(op_class: type) -> Callable[[Callable], Callable]:
     x**(1/3)
     """
 
+    _op_class_arg(op_class, "register_translation")
+
     def decorate(fn: Callable) -> Callable:
+        if not callable(fn):
+            raise TypeError(
+                f"register_translation: the translation of {op_class.__name__} must be a "
+                f"function fn(op, *object_arrays), got {type(fn).__name__}"
+            )
         _TRANSLATIONS[op_class] = fn
         return fn
 
@@ -329,7 +375,7 @@ def _translation(op_class: type) -> Callable[..., Any] | None:
 
 def has_translation(op_class: type) -> bool:
     """True if ``op_class`` has a sympy translation (else ``to_sympy`` tries its ``compute``)."""
-    return _translation(op_class) is not None
+    return _translation(_op_class_arg(op_class, "has_translation")) is not None
 
 
 def _elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -579,6 +625,18 @@ def to_sympy(tensor: Value, symbols: Mapping[Value, Any] | None = None) -> Any:
     >>> to_sympy(ad.sum(w * w) / 2)
     w_0**2/2 + w_1**2/2
     """
+    if symbols is not None:
+        if not isinstance(symbols, Mapping):
+            raise TypeError(
+                "to_sympy: symbols must be a dict from leaf Tensors to sympy symbols (or "
+                f"arrays of them), got {type(symbols).__name__}"
+            )
+        for leaf in symbols:
+            if not isinstance(leaf, Value):
+                raise TypeError(
+                    f"to_sympy: the keys of symbols must be leaf Tensors, got {leaf!r} "
+                    f"({type(leaf).__name__})"
+                )
     return _unwrap(_Translator(symbols)(tensor))
 
 
@@ -587,6 +645,8 @@ def leaf_symbols(tensor: Value) -> dict[Value, Any]:
 
     Each value is a symbol for a 0-d leaf, else an object array of symbols.
     """
+    if not isinstance(tensor, Value):
+        raise TypeError(f"leaf_symbols: expected a Tensor, got {type(tensor).__name__}")
     translator = _Translator()
     translator(tensor)
     return {leaf: _unwrap(array) for leaf, array in translator.leaves.items()}
@@ -882,10 +942,39 @@ def _cell(expr: sympy.Expr) -> str:
     return sympy.latex(expr).replace("|", r"\vert ")
 
 
+def _input_array(x: Any, k: int) -> np.ndarray:
+    """Input ``k`` of :func:`check` as float64: real finite numbers, not bools or strings."""
+    data = x.numpy() if isinstance(x, Tensor) else x
+    try:
+        array = np.asarray(data)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"check: input {k} is not a rectangular array of numbers") from error
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"check: input {k} must be real numbers (int or float), got {type(x).__name__} "
+            f"{x!r} of dtype {array.dtype} (bools, complex numbers, strings and objects "
+            "are refused)"
+        )
+    array = np.array(array, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"check: input {k} holds nan or inf; give finite numbers")
+    return array
+
+
 def _input_names(inputs: Sequence[Any], names: Sequence[str] | None) -> list[str]:
     if names is not None:
+        if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+            raise TypeError(
+                f"check: names must be a list of str, one per input, got {type(names).__name__} "
+                f"{names!r}"
+            )
+        for name in names:
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"check: each name must be a non-empty str, got {name!r}")
         if len(names) != len(inputs):
             raise ValueError(f"check: {len(names)} names for {len(inputs)} inputs")
+        if len(set(names)) != len(names):
+            raise ValueError(f"check: the names {list(names)} repeat; give distinct names")
         return list(names)
     given = [x.name if isinstance(x, Tensor) else None for x in inputs]
     taken = {name for name in given if name is not None}
@@ -1005,12 +1094,21 @@ def check(
     >>> report.ok, report.identical, report.paths
     (True, True, {'grad': True, 'backward': True})
     """
-    if not isinstance(order, int) or order < 1:
-        raise ValueError(f"check: order must be a positive int, got {order!r}")
+    if not callable(f):
+        raise TypeError(
+            f"check: f must be a function of Tensors (a callable), got {type(f).__name__}"
+        )
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        error = ValueError if _is_int(order) else TypeError
+        raise error(f"check: order must be a positive int, got {order!r}")
     if not inputs:
         raise ValueError("check: give at least one input")
+    rtol = _tolerance_arg(rtol, "check", "rtol")
+    atol = _tolerance_arg(atol, "check", "atol")
+    samples = _count_arg(samples, "check", "samples", 0)
+    seed = _count_arg(seed, "check", "seed", 0)
     labels = _input_names(inputs, names)
-    arrays = [np.array(np.asarray(x), dtype=np.float64) for x in inputs]
+    arrays = [_input_array(x, k) for k, x in enumerate(inputs)]
     leaves = [Tensor(a, name=n) for a, n in zip(arrays, labels)]
     symbols = {leaf: _symbol_array(n, leaf.shape) for leaf, n in zip(leaves, labels)}
     translate = _Translator(symbols)
@@ -1286,7 +1384,20 @@ def from_sympy(expr: Any, symbols: Sequence[sympy.Symbol] | None = None) -> Call
     free = _deep(getattr, expr, "free_symbols")  # recursive through the nesting
     if symbols is None:
         symbols = sorted(free, key=lambda s: s.name)
+    elif isinstance(symbols, (str, bytes)) or not isinstance(symbols, Sequence):
+        raise TypeError(
+            "from_sympy: symbols must be a list of sympy Symbols (the arguments in order), "
+            f"got {type(symbols).__name__} {symbols!r}"
+        )
     symbols = list(symbols)
+    for symbol in symbols:
+        if not isinstance(symbol, sympy.Symbol):
+            raise TypeError(
+                f"from_sympy: symbols must be sympy Symbols, got {symbol!r} "
+                f"({type(symbol).__name__})"
+            )
+    if len(set(symbols)) != len(symbols):
+        raise ValueError(f"from_sympy: symbols {symbols} repeat a symbol; give each once")
     missing = free - set(symbols)
     if missing:
         names = ", ".join(sorted(s.name for s in missing))

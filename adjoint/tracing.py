@@ -45,6 +45,23 @@ def _graph(outputs: tuple[Value, ...]) -> Any:
     return Graph(*outputs)
 
 
+def _outputs_arg(outputs: tuple[Any, ...], where: str) -> None:
+    for k, output in enumerate(outputs):
+        if not isinstance(output, Value):
+            raise TypeError(
+                f"{where}: output {k} must be a Tensor, got {type(output).__name__} "
+                "(give the outputs as separate arguments)"
+            )
+
+
+def _graph_arg(graph: Any, where: str) -> None:
+    from adjoint.graph import Graph
+
+    if not isinstance(graph, Graph):
+        hint = "; give ad.Graph(y)" if isinstance(graph, Value) else ""
+        raise TypeError(f"{where}: graph must be an ad.Graph, got {type(graph).__name__}{hint}")
+
+
 def _value_text(data: np.ndarray | None) -> str:
     if data is None:
         return "?"
@@ -299,6 +316,7 @@ def forward_trace(graph: Any) -> Table:
     v2    exp(v1)     2.718
     y     v2          2.718
     """
+    _graph_arg(graph, "forward_trace")
     for out in graph.outputs:
         out.realize_cached_data()
     rows, latex_rows = [], []
@@ -335,8 +353,14 @@ def reverse_trace(graph: Any, output: Value | None = None) -> Table:
     """
     from adjoint.autograd import lazy_mode, no_grad
 
+    _graph_arg(graph, "reverse_trace")
     if output is None:
         output = graph.outputs[0]
+    elif not isinstance(output, Value):
+        raise TypeError(
+            f"reverse_trace: output must be a Tensor of the graph or None, got "
+            f"{type(output).__name__}"
+        )
     elif output not in graph:
         raise ValueError("reverse_trace: the output is not a node of this graph")
     output.realize_cached_data()
@@ -399,6 +423,7 @@ class EvaluationTrace:
     """Records each node computed while active: see :func:`trace_evaluation`."""
 
     def __init__(self, *outputs: Value) -> None:
+        _outputs_arg(outputs, "EvaluationTrace")
         self.outputs = outputs
         self.steps: list[Step] = []
         self._graph = _graph(outputs) if outputs else None
@@ -518,6 +543,7 @@ def trace_evaluation(*outputs: Value) -> EvaluationTrace:
     >>> [step.op.name for step in trace.steps], z.cached_data is None
     (['Exp'], True)
     """
+    _outputs_arg(outputs, "trace_evaluation")
     return EvaluationTrace(*outputs)
 
 
@@ -562,7 +588,13 @@ def evaluation_steps(*outputs: Value) -> Iterator[Step]:
     >>> [f"{s.label} = {s.op.name}" for s in ad.evaluation_steps(y)]
     ['v2 = Log', 'v3 = EWiseMul']
     """
-    graph = _graph(outputs)
+    if not outputs:
+        raise ValueError("evaluation_steps: give at least one output Tensor")
+    _outputs_arg(outputs, "evaluation_steps")
+    return _evaluation_steps(outputs, _graph(outputs))
+
+
+def _evaluation_steps(outputs: tuple[Value, ...], graph: Any) -> Iterator[Step]:
     index = 0
     for output in outputs:
         for node in _unrealized(output):
