@@ -1360,6 +1360,27 @@ def _children(expr: sympy.Basic) -> tuple:
     return expr.args
 
 
+def _formula(expr: Any) -> sympy.Expr:
+    """``expr`` as a sympy expression: a string is parsed as ``python -m adjoint diff``
+    parses formulas (an ``ast`` check and size bounds first; never evaluated as Python,
+    as ``sympy.sympify`` would), a number becomes a sympy number."""
+    if isinstance(expr, str):
+        from adjoint.cli_diff import UsageError, parse_formula
+
+        try:
+            return parse_formula(expr)
+        except UsageError as error:
+            raise ValueError(f"from_sympy: {error}") from None
+    if isinstance(expr, numbers.Number) and not isinstance(expr, bool):
+        expr = sympy.sympify(expr)
+    if not isinstance(expr, sympy.Expr):
+        raise TypeError(
+            f"from_sympy: expected a sympy expression, a formula string or a number, "
+            f"got {type(expr).__name__}"
+        )
+    return expr
+
+
 def from_sympy(expr: Any, symbols: Sequence[sympy.Symbol] | None = None) -> Callable[..., Tensor]:
     """A Python function of Tensors that computes ``expr`` with adjoint's ops.
 
@@ -1378,9 +1399,7 @@ def from_sympy(expr: Any, symbols: Sequence[sympy.Symbol] | None = None) -> Call
     >>> float(t.grad)
     1.0
     """
-    expr = sympy.sympify(expr)
-    if not isinstance(expr, sympy.Expr):
-        raise TypeError(f"from_sympy: expected a sympy expression, got {type(expr).__name__}")
+    expr = _formula(expr)
     free = _deep(getattr, expr, "free_symbols")  # recursive through the nesting
     if symbols is None:
         symbols = sorted(free, key=lambda s: s.name)

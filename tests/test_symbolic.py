@@ -596,3 +596,16 @@ def test_too_deep_a_formula_raises_formula_too_deep(monkeypatch):
     with pytest.raises(RecursionError, match="nested too deeply for sympy") as info:
         symbolic.to_sympy(h)
     assert isinstance(info.value, symbolic.FormulaTooDeepError)
+
+
+def test_from_sympy_parses_a_string_safely():
+    """A formula string is parsed as ``diff`` parses it, never evaluated as Python."""
+    fn = symbolic.from_sympy("x**3 + sin(x)")
+    np.testing.assert_allclose(float(fn(ad.Tensor(0.5))), 0.5**3 + np.sin(0.5), rtol=1e-15)
+    for text, fragment in [
+        ('__import__("os").system("true")', "unknown function"),
+        ("10**10**10*x", "beyond the limit"),
+        ("x +* 2", ""),
+    ]:
+        with pytest.raises(ValueError, match=f"from_sympy: .*{fragment}"):
+            symbolic.from_sympy(text)
