@@ -47,23 +47,12 @@ class ElementwiseOp(TensorOp):
 class UnaryFloatOp(ElementwiseOp):
     """Base of elementwise functions that give floats (exp, log, sin, ...) even for ints."""
 
-    def infer_dtype(self, dtype: np.dtype) -> np.dtype:
-        if dtype.kind == "f":  # lazy mode's hot path: floats stay as they are
-            return dtype
-        return np.result_type(dtype, np.float16)
-
 
 class ScalarOp(ElementwiseOp):
     """Base of ops between a tensor and a Python number held as ``self.scalar``."""
 
     def __init__(self, scalar: Any) -> None:
         self.scalar = as_scalar(scalar, type(self).__name__)
-
-    def infer_dtype(self, dtype: np.dtype) -> np.dtype:
-        kind = type(self.scalar)
-        if dtype.kind == "f" and (kind is float or kind is int):  # a float array wins
-            return dtype
-        return np.result_type(dtype, self.scalar)
 
 
 def is_scalar(value: Any) -> bool:

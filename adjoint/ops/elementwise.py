@@ -217,9 +217,6 @@ class ScalarPower(ScalarOp):
     def compute(self, a):
         return np.power(self.scalar, a, dtype=np.result_type(a.dtype, self.scalar, np.float16))
 
-    def infer_dtype(self, dtype):
-        return np.result_type(dtype, self.scalar, np.float16)
-
     def gradient(self, out_grad, node):
         if self.scalar < 0:
             raise ValueError(
@@ -335,9 +332,6 @@ class ReLUBackward(ElementwiseOp):
             _make(self, (out_grad, a)) if g.requires_grad else no_adjoint(g),
             out_grad * 0.0 if a.requires_grad else no_adjoint(a),
         )
-
-    def infer_dtype(self, g_dtype, a_dtype):
-        return g_dtype  # the mask is boolean: the adjoint keeps g's dtype
 
 
 class Tanh(UnaryFloatOp):
@@ -508,9 +502,6 @@ class Where(ElementwiseOp):
         cond = node.inputs[0]
         zeros = out_grad * 0.0
         return zeros, where(cond, out_grad, zeros), where(cond, zeros, out_grad)
-
-    def infer_dtype(self, cond_dtype, a_dtype, b_dtype):
-        return np.result_type(a_dtype, b_dtype)
 
 
 # ------------------------------------------------------------------ functions
