@@ -19,7 +19,7 @@ the topological order (any depth), with
   (``(c a) * b`` is ``c (a * b)``), a product with a uniform constant tensor
   becomes a scalar op, ``x + x`` is ``2 x``, ``x * x`` is ``x ** 2`` and
   ``x ** p * x ** q`` is ``x ** (p + q)`` for integer powers;
-* a polynomial normal form: floating-point sums, products, scalar ops and
+* a polynomial normal form: float32 and float64 sums, products, scalar ops and
   integer powers are polynomials in their "atoms" (every other node: tanh(x),
   a leaf, a matmul, ...); each such node is rebuilt from its polynomial, like
   terms collected and products expanded, as a sum of scaled monomials in
@@ -502,7 +502,7 @@ class _Builder:
             return self.leaf(self._build(old.op, self.built(inputs), old))
         kind = type(old.op)
         dtype = old.dtype
-        if self.use_polys and dtype.kind == "f" and kind in self.poly_kinds:
+        if self.use_polys and _expandable(dtype) and kind in self.poly_kinds:
             poly = self.poly(old, inputs)
             if poly is not None and all([x.dtype == dtype for x in inputs]):
                 self.rule = "polynomial normal form"
@@ -515,7 +515,10 @@ class _Builder:
                 if built is not None:
                     return built
         inputs = self.built(inputs)
+        regroup = _regroupable(dtype)
         for name, rule in self.rules.get(kind, ()):
+            if not regroup and name in _REGROUPING:
+                continue
             result = rule(self, old, inputs)
             if result is not None:
                 self.rule = name
@@ -834,6 +837,37 @@ def _real(value: Any) -> bool:
 
 def _integer(value: Any) -> bool:
     return _real(value) and float(value).is_integer()
+
+
+def _expandable(dtype: np.dtype) -> bool:
+    """Whether nodes of ``dtype`` get the polynomial normal form: float32 and wider.
+
+    Expanding a product multiplies out terms that the factored form never
+    computes; float16 (largest value 65504) overflows in them easily, and an
+    overflowed expansion gives ``inf - inf = nan`` where the factored form
+    gives ``inf`` (or a finite value).
+    """
+    return dtype.kind == "f" and dtype.itemsize >= 4
+
+
+#: The local rules that regroup sums or products (and so round, and can overflow,
+#: differently): applied where :func:`_regroupable`.
+_REGROUPING = frozenset(
+    {"shift chain", "scale chain", "uniform constant operand", "like terms",
+     "scalar factors and powers"}
+)  # fmt: skip
+
+
+def _regroupable(dtype: np.dtype) -> bool:
+    """Whether nodes of ``dtype`` may be regrouped: all but floats narrower than float32.
+
+    Integer arithmetic wraps around associatively, so regrouping is exact;
+    float16 overflows at 65504, so ``(a + b) + c`` and ``a + (b + c)`` can
+    differ by an infinity for ordinary values (verification caught it in
+    nested gradients of float16 graphs). float16 graphs keep their
+    identities, hash-consing and constant folding.
+    """
+    return dtype.kind != "f" or dtype.itemsize >= 4
 
 
 def _same_meta(old: Value, new: Value) -> bool:
@@ -1211,7 +1245,7 @@ def _rebuild(
     if use_polys:
         for node in topo:
             if node.op is not None and not (
-                type(node.op) in builder.poly_kinds and node.dtype.kind == "f"
+                type(node.op) in builder.poly_kinds and _expandable(node.dtype)
             ):
                 needed.update(map(id, node.inputs))
     else:

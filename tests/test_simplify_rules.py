@@ -364,3 +364,31 @@ def test_repros_of_issue_16_at_every_setting():
         d = ad.grad(d, simplify=True)
         want = float(sympy.diff(g, t, order).subs(t, sympy.Float(0.348, 30)).evalf(30))
         np.testing.assert_allclose(float(d(ad.Tensor(0.348))), want, rtol=1e-10)
+
+
+def test_float16_graphs_are_not_regrouped_or_expanded(fired):
+    """float16 overflows at 65504: regrouping a sum, or expanding a product, turned a
+    finite value into an infinity and an infinity into NaN (found by verification)."""
+    x = ad.Tensor(np.array([250.0, -255.0, 3.0], dtype=np.float16), name="x")
+    with np.errstate(all="ignore"):
+        wide = (x * x + 1.0) * (x * x - 1.0)  # expanded: x**4 overflows
+        regrouped = (x * x + 6e4) - 6e4  # like terms: (x**2 + 6e4) overflows
+        s = simplify(wide, regrouped, verify=True)
+        for new, old in zip(s.outputs, (wide, regrouped)):
+            np.testing.assert_array_equal(new.numpy(), old.numpy())
+    assert not set(fired) & (module._REGROUPING | {"polynomial normal form"})
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_nested_gradients_verify_in_every_float_dtype(dtype):
+    x = ad.Tensor(np.array([0.3, -0.7, 1.2], dtype=dtype))
+    g = ad.grad(lambda t: (ad.tanh(t) * ad.exp(-t * t) + t**3 * 0.5).sum())
+    raw = g
+    with np.errstate(all="ignore"):
+        for _ in range(3):
+            g = ad.grad(lambda t, g=g: (g(t) * g(t)).sum(), simplify=True)
+            raw = ad.grad(lambda t, r=raw: (r(t) * r(t)).sum(), simplify=False)
+        got, want = g(x).numpy(), raw(x).numpy()  # verified: the suite runs so
+    assert got.dtype == want.dtype == dtype
+    rtol = {np.float16: 5e-2, np.float32: 1e-4, np.float64: 1e-11}[dtype]
+    np.testing.assert_allclose(got, want, rtol=rtol)
