@@ -640,7 +640,7 @@ GRAPH = [
      "Graph.to_dot", "values must be True or False, got 'yes'"),
     ("Graph.to_svg", "values int", lambda: ad.Graph(Y()).to_svg(values=1), _T, "Graph.to_svg",
      "values must be True or False, got 1"),
-    ("Graph.to_svg", "engine", lambda: ad.Graph(Y()).to_svg(engine="neato"), _V, "drawing",
+    ("Graph.to_svg", "engine", lambda: ad.Graph(Y()).to_svg(engine="neato"), _V, "to_svg",
      "engine must be 'dot', 'python' or None"),
     ("Graph.render", "values None", lambda: ad.Graph(Y()).render("g.svg", values=None), _T,
      "Graph.render", "values must be True or False, got None"),
