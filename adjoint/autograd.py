@@ -895,28 +895,70 @@ def _adjoint_array(
     (strings, None, complex numbers, ragged lists) is refused by the conversion
     :class:`Tensor` uses, named ``data_name`` (``where`` by default).
     """
-    data_name = data_name or where
+    array, lost = _in_dtype(value, dtype, "same_kind", data_name or where)
+    if array is not None:
+        return array
+    kind, detail = lost
+    if kind == "dtype":
+        raise TypeError(
+            f"{where} of dtype {detail} cannot be converted to the output's dtype "
+            f"{dtype} without losing its values; convert it yourself if that is meant"
+        )
+    raise ValueError(
+        f"{where} holds the value {detail!r}, which the output's dtype {dtype} cannot "
+        "represent exactly"
+    )
+
+
+def _in_dtype(
+    value: Any, dtype: np.dtype, casting: str, data_name: str
+) -> tuple[np.ndarray | None, tuple[str, Any] | None]:
+    """``value`` as a private array of ``dtype``, or None and what would be lost.
+
+    Arrays (and Tensors) convert when NumPy's ``casting`` rule allows it, else
+    ``("dtype", their dtype)``; Python data must be represented in ``dtype``
+    (:func:`_represented`), else ``("value", a value it loses)``. Data that is
+    not numeric is refused by :func:`_to_array`, named ``data_name``. Shared by
+    cotangents (``"same_kind"``) and :meth:`adjoint.graph.Graph.run` feeds
+    (``"safe"``).
+    """
     if isinstance(value, Value):
         value = value.realize_cached_data()
     if isinstance(value, (np.ndarray, np.generic)):
         array = _to_array(value, None, data_name)
         if array.dtype == dtype:
-            return array
-        if not np.can_cast(array.dtype, dtype, "same_kind"):
-            raise TypeError(
-                f"{where} of dtype {array.dtype} cannot be converted to the output's dtype "
-                f"{dtype} without losing its values; convert it yourself if that is meant"
-            )
-        return array.astype(dtype)
-    from adjoint.graph import _represented
-
+            return array, None
+        if not np.can_cast(array.dtype, dtype, casting):
+            return None, ("dtype", array.dtype)
+        return array.astype(dtype), None
     converted, bad = _represented(_from_python(value, data_name), dtype)
-    if converted is None:
-        raise ValueError(
-            f"{where} holds the value {bad!r}, which the output's dtype {dtype} cannot "
-            "represent exactly"
-        )
-    return converted
+    return (converted, None) if converted is not None else (None, ("value", bad))
+
+
+def _represented(array: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray | None, Any]:
+    """``array`` (NumPy's reading of Python data) in ``dtype``, or None and a value it loses.
+
+    An integer or bool dtype must hold each value exactly; a floating dtype
+    rounds (as NumPy rounds Python floats) but must not overflow a finite value.
+    """
+    with np.errstate(all="ignore"):
+        try:
+            converted = array.astype(dtype)
+        except (OverflowError, TypeError, ValueError):  # an int beyond int64, an object
+            for value in array.flat:
+                try:
+                    np.asarray(value).astype(dtype)
+                except (OverflowError, TypeError, ValueError):
+                    return None, value
+            raise
+        if dtype.kind == "f":
+            lost = np.isinf(converted) & ~np.isinf(array.astype(np.float64))
+        else:
+            lost = converted.astype(array.dtype) != array
+    if lost.any():
+        value = array[lost].flat[0]
+        return None, value.item() if isinstance(value, np.generic) else value
+    return converted, None
 
 
 def _from_python(data: Any, op_name: str) -> np.ndarray:

@@ -21,8 +21,7 @@ from adjoint.anomaly import check_value, is_anomaly_enabled
 from adjoint.autograd import (
     Value,
     _flag_arg,
-    _from_python,
-    _to_array,
+    _in_dtype,
     derivative_order,
     find_topo_sort,
 )
@@ -375,54 +374,22 @@ def _fed_array(leaf: Value, data: Any) -> np.ndarray:
     """New data for ``leaf``, as a private array of the leaf's dtype (see :meth:`Graph.run`)."""
     where = f"Graph.run: the feed for {_describe(leaf)}"
     dtype = leaf.cached_data.dtype
-    if isinstance(data, Value):
-        data = data.realize_cached_data()
-    if isinstance(data, (np.ndarray, np.generic)):
-        array = _to_array(data, None, where)  # refuses complex, object and str arrays
-        if array.dtype == dtype:
-            return array
-        if not np.can_cast(array.dtype, dtype, "safe"):
-            raise TypeError(
-                f"Graph.run: {_describe(leaf)} and dtype {dtype} cannot take data of dtype "
-                f"{array.dtype}: the conversion could lose information (NumPy's 'safe' "
-                f"casting does not allow it); to accept that, convert the data yourself: "
-                f"np.asarray(data, dtype=np.{dtype.name})"
-            )
-        return array.astype(dtype)
-    converted, bad = _represented(_from_python(data, where), dtype)
-    if converted is None:
-        raise ValueError(
-            f"Graph.run: {_describe(leaf)} and dtype {dtype} cannot hold the value {bad!r} "
-            "of its feed exactly; give values its dtype represents (or build the graph on "
-            "a leaf of another dtype)"
+    array, lost = _in_dtype(data, dtype, "safe", where)
+    if array is not None:
+        return array
+    kind, detail = lost
+    if kind == "dtype":
+        raise TypeError(
+            f"Graph.run: {_describe(leaf)} and dtype {dtype} cannot take data of dtype "
+            f"{detail}: the conversion could lose information (NumPy's 'safe' "
+            f"casting does not allow it); to accept that, convert the data yourself: "
+            f"np.asarray(data, dtype=np.{dtype.name})"
         )
-    return converted
-
-
-def _represented(array: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray | None, Any]:
-    """``array`` (NumPy's reading of Python data) in ``dtype``, or None and a value it loses.
-
-    An integer or bool dtype must hold each value exactly; a floating dtype
-    rounds (as NumPy rounds Python floats) but must not overflow a finite value.
-    """
-    with np.errstate(all="ignore"):
-        try:
-            converted = array.astype(dtype)
-        except (OverflowError, TypeError, ValueError):  # an int beyond int64, an object
-            for value in array.flat:
-                try:
-                    np.asarray(value).astype(dtype)
-                except (OverflowError, TypeError, ValueError):
-                    return None, value
-            raise
-        if dtype.kind == "f":
-            lost = np.isinf(converted) & ~np.isinf(array.astype(np.float64))
-        else:
-            lost = converted.astype(array.dtype) != array
-    if lost.any():
-        value = array[lost].flat[0]
-        return None, value.item() if isinstance(value, np.generic) else value
-    return converted, None
+    raise ValueError(
+        f"Graph.run: {_describe(leaf)} and dtype {dtype} cannot hold the value {detail!r} "
+        "of its feed exactly; give values its dtype represents (or build the graph on "
+        "a leaf of another dtype)"
+    )
 
 
 def _describe(node: Any) -> str:
