@@ -9,3 +9,16 @@ simplifier raises ``ad.RewriteError`` naming the rule and the node.
 import os
 
 os.environ["ADJOINT_VERIFY_SIMPLIFY"] = "1"
+
+import pytest  # noqa: E402  (after the variable: adjoint reads it when imported)
+
+import adjoint as ad  # noqa: E402
+
+
+@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
+def mode(request):
+    """Each test that takes ``mode`` runs in eager and in lazy mode."""
+    saved = ad.autograd.LAZY_MODE
+    with ad.lazy_mode(request.param):
+        yield request.param
+    ad.autograd.LAZY_MODE = saved  # a test that sets the flag by mistake changes nothing

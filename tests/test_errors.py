@@ -12,12 +12,6 @@ import adjoint as ad
 from adjoint import autograd
 
 
-@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
-def mode(request):
-    with ad.lazy_mode(request.param):
-        yield request.param
-
-
 def ones(*shape):
     return ad.Tensor(np.ones(shape))
 

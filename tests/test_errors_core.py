@@ -6,12 +6,6 @@ import pytest
 import adjoint as ad
 
 
-@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
-def mode(request):
-    with ad.lazy_mode(request.param):
-        yield request.param
-
-
 def test_matmul_misaligned(mode):
     with pytest.raises(
         ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) do not align \(3 != 4\)"

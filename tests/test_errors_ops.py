@@ -10,12 +10,6 @@ import pytest
 import adjoint as ad
 
 
-@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
-def mode(request):
-    with ad.lazy_mode(request.param):
-        yield request.param
-
-
 @pytest.fixture
 def x():
     return ad.Tensor(np.ones((3, 4)))

@@ -40,14 +40,6 @@ _V = ValueError
 _I = IndexError
 
 
-@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
-def mode(request):
-    saved = ad.autograd.LAZY_MODE
-    with ad.lazy_mode(request.param):
-        yield request.param
-    ad.autograd.LAZY_MODE = saved  # a row that sets the flag by mistake changes nothing
-
-
 def X():  # noqa: N802 - a valid operand of shape (2, 3)
     return ad.Tensor(np.ones((2, 3)))
 

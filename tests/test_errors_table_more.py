@@ -36,14 +36,6 @@ _F = FileNotFoundError
 _D = IsADirectoryError
 
 
-@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
-def mode(request):
-    saved = ad.autograd.LAZY_MODE
-    with ad.lazy_mode(request.param):
-        yield request.param
-    ad.autograd.LAZY_MODE = saved  # a row that sets the flag by mistake changes nothing
-
-
 def Y():  # noqa: N802 - a small graph's output: sin(x) * x
     x = ad.Tensor(0.5, name="x")
     return ad.sin(x) * x

@@ -21,12 +21,6 @@ import adjoint as ad
 from adjoint import data, nn, optim
 
 
-@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
-def mode(request):
-    with ad.lazy_mode(request.param):
-        yield request.param
-
-
 def ones(*shape, dtype=np.float64):
     return ad.Tensor(np.ones(shape, dtype=dtype), requires_grad=False)
 

@@ -17,12 +17,6 @@ import pytest
 import adjoint as ad
 
 
-@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
-def mode(request):
-    with ad.lazy_mode(request.param):
-        yield request.param
-
-
 def X():  # noqa: N802 - a valid operand of shape (2, 3)
     return ad.Tensor(np.ones((2, 3)))
 
