@@ -1,9 +1,9 @@
 """Fuzzing: random expression graphs, differentiated twice, against sympy and finite differences.
 
-Graphs come from ``adjoint.testing.random_graphs`` (random shapes, broadcasting,
+Graphs come from ``tests/helpers/random_graphs.py`` (random shapes, broadcasting,
 reductions, indexing, kinks). For each one:
 
-* the oracle (tests/oracle.py) checks values and first and second derivatives
+* the oracle (tests/helpers/oracle.py) checks values and first and second derivatives
   against sympy's exact derivatives of an independent sympy version of the
   graph, numerically at a random point, plus ``gradcheck`` to second order;
 * ``to_sympy`` of the graph equals that independent sympy version, and
@@ -13,7 +13,7 @@ reductions, indexing, kinks). For each one:
 The default profile is small and derandomized (the same examples every run),
 so the suite stays fast. Run more by hand with, for example::
 
-    ADJOINT_FUZZ_EXAMPLES=500 python -m pytest tests/test_fuzz.py -q
+    ADJOINT_FUZZ_EXAMPLES=500 python -m pytest tests/ops/test_fuzz.py -q
 
 and add ``ADJOINT_FUZZ_RANDOM=1`` to draw new examples on every run instead of
 the fixed ones (hypothesis then prints a reproducing ``@seed`` on failure).
@@ -29,11 +29,11 @@ import pytest
 pytest.importorskip("hypothesis")
 import sympy  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
-from oracle import OpSpec, check_spec  # noqa: E402
 
 import adjoint as ad  # noqa: E402
 from adjoint import symbolic  # noqa: E402
-from adjoint.testing import ALL_KINDS, RandomGraph, random_graphs  # noqa: E402
+from tests.helpers.oracle import OpSpec, check_spec  # noqa: E402
+from tests.helpers.random_graphs import ALL_KINDS, RandomGraph, random_graphs  # noqa: E402
 
 EXAMPLES = int(os.environ.get("ADJOINT_FUZZ_EXAMPLES", "12"))
 FUZZ = settings(

@@ -26,12 +26,12 @@ import re
 
 import numpy as np
 import pytest
-from test_errors_table_ops import BAD_OPERANDS
 
 import adjoint as ad
 from adjoint import init
 from adjoint.functional import Jacobian
 from adjoint.ops import BroadcastTo, Permute, Reshape, Summation, Transpose
+from tests.ops.test_errors import BAD_OPERANDS
 
 linear = importlib.import_module("adjoint.ops.linear")  # ad.ops.linear is not the module
 

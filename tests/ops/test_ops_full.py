@@ -11,9 +11,9 @@ at each kink is tested by value below.
 import numpy as np
 import pytest
 import sympy
-from oracle import OpSpec, check_spec, elementwise
 
 import adjoint as ad
+from tests.helpers.oracle import OpSpec, check_spec, elementwise
 
 
 def sym_reduce(fn, axes=None, keepdims=False):

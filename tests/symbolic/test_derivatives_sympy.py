@@ -1,6 +1,6 @@
 """Every public derivative path against sympy: random programs, scalars to the 8th order.
 
-Random programs (``tests/exprgen.py``) are built at once as adjoint functions
+Random programs (``tests/helpers/exprgen.py``) are built at once as adjoint functions
 and as sympy expressions, so the two agree by construction: DAGs of sin, cos,
 tanh, sigmoid, exp, log(1 + u^2), 1/(1 + u^2), sqrt(1 + u^2), integer and real
 powers, c ** u, u ** v, +, -, *, / (by values bounded away from zero), scalar
@@ -117,10 +117,10 @@ import mpmath
 import numpy as np
 import pytest
 import sympy
-from exprgen import Program, scalar_program, tensor_program
 
 import adjoint as ad
 from adjoint.simplify import _Builder, verify_rewrites
+from tests.helpers.exprgen import Program, scalar_program, tensor_program
 
 # ------------------------------------------------------------------ profiles
 
@@ -1110,7 +1110,7 @@ def test_tensor_programs_to_the_3rd_order(seed):
 def test_the_generator_makes_dags_and_covers_every_op():
     """The profile's programs reuse values (DAGs) and draw every op, spelling and
     tensor op at least once."""
-    from exprgen import ELEMENTWISE, TENSOR_OPS
+    from tests.helpers.exprgen import ELEMENTWISE, TENSOR_OPS
 
     seen_ops, seen_spellings, reused = set(), set(), 0
     programs = [scalar_program(s, min_steps=2, max_steps=5) for s in range(60)]

@@ -8,9 +8,9 @@ every differentiated graph here.
 import numpy as np
 import pytest
 import sympy
-from oracle import OpSpec, check_spec, elementwise
 
 import adjoint as ad
+from tests.helpers.oracle import OpSpec, check_spec, elementwise
 
 SPECS = [
     OpSpec("add", lambda a, b: a + b, lambda a, b: a + b, [(2, 3), (2, 3)]),

@@ -15,7 +15,7 @@ MODULES = sorted(
     name
     for _, name, _ in pkgutil.walk_packages(adjoint.__path__, prefix="adjoint.")
     if name not in {"adjoint.__main__"}
-)
+) + ["tests.helpers.random_graphs"]  # the test helper that was adjoint.testing
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,15 +1,15 @@
 """ad.gradcheck: passes on right derivatives, fails on wrong ones, and says where.
 
-The failing cases use ops with a deliberately wrong ``gradient`` (tests/oracle.py)
+The failing cases use ops with a deliberately wrong ``gradient`` (tests/helpers/oracle.py)
 (a wrong first derivative, and a right first derivative whose own derivative
 is wrong, which only ``order=2`` can see).
 """
 
 import numpy as np
 import pytest
-from oracle import SinWrongSecond, WrongSin
 
 import adjoint as ad
+from tests.helpers.oracle import SinWrongSecond, WrongSin
 
 
 def wrong_sin(x):

@@ -19,11 +19,11 @@ import types
 import numpy as np
 import pytest
 import sympy
-from oracle import SinWrongSecond, WrongSin
 
 import adjoint as ad
 from adjoint import symbolic
 from adjoint.autograd import Op, TensorOp
+from tests.helpers.oracle import SinWrongSecond, WrongSin
 
 RNG = np.random.default_rng(7)
 
@@ -188,7 +188,7 @@ def test_every_op_has_a_round_trip_case():
         ad.autograd.remove_observer(census)
     missing = sorted(f"{cls.__module__}.{cls.__name__}" for cls in _concrete_ops() - census.ops)
     assert not missing, (
-        f"ops with no round-trip case in tests/test_symbolic.py: {missing}; add a case to "
+        f"ops with no round-trip case in tests/symbolic/test_symbolic.py: {missing}; add a case to "
         "CASES (and a translation in adjoint/symbolic.py if compute fails on object arrays)"
     )
 

@@ -18,7 +18,7 @@ import pytest
 import adjoint as ad
 from adjoint import nn, optim
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "train_resnet_digits.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "train_resnet_digits.py"
 
 
 def digits_resnet(seed):

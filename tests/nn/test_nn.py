@@ -230,7 +230,7 @@ def test_softmax_loss_forward_and_second_derivatives():
 
 
 def test_conv2d_layer_forward_and_second_derivatives():
-    from test_conv import conv_reference
+    from tests.ops.test_conv import conv_reference
 
     x = rng().standard_normal((2, 2, 5, 5))
     w, b = rng(1).standard_normal((3, 3, 2, 3)), rng(2).standard_normal(3)
@@ -338,7 +338,7 @@ def test_a_short_training_run_learns():
 
 def test_the_digits_example_trains_both_models_for_an_epoch(tmp_path):
     pytest.importorskip("sklearn")
-    path = Path(__file__).resolve().parent.parent / "examples" / "train_resnet_digits.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "train_resnet_digits.py"
     spec = importlib.util.spec_from_file_location("train_resnet_digits", path)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)

@@ -180,10 +180,11 @@ def test_array_operands_out_grad_and_gradcheck_leave_arrays_alone(lazy):
 
 
 def _all_op_specs():
-    """Every OpSpec of every op table (tests/test_ops_*.py), found at collection time."""
+    """Every OpSpec of every op table (tests/ops/test_ops_*.py), found at collection time."""
     specs = []
-    for path in sorted(glob.glob(os.path.join(os.path.dirname(HERE), "test_ops*.py"))):
-        module = importlib.import_module(os.path.splitext(os.path.basename(path))[0])
+    ops_dir = os.path.join(os.path.dirname(os.path.dirname(HERE)), "ops")
+    for path in sorted(glob.glob(os.path.join(ops_dir, "test_ops*.py"))):
+        module = importlib.import_module("tests.ops." + os.path.splitext(os.path.basename(path))[0])
         specs.extend(getattr(module, "SPECS", []))
     return specs
 
