@@ -11,7 +11,9 @@ checks every derivative on each path against sympy's exact one.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
+from pathlib import Path
 
 import numpy as np
 import sympy
@@ -116,7 +118,7 @@ def tour() -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m adjoint``: the tour, plus one subparser per command."""
-    from adjoint import bench, cli_diff
+    from adjoint import cli_diff
 
     parser = argparse.ArgumentParser(
         prog="python -m adjoint",
@@ -128,8 +130,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     cli_diff.add_parser(subparsers)
-    bench.add_parser(subparsers)
+    subparsers.add_parser(
+        "bench",
+        help="benchmark adjoint against NumPy and its peers (from a checkout: "
+        "runs benchmarks/run.py)",
+        add_help=False,  # 'bench --help' is benchmarks/run.py's help
+    )
     return parser
+
+
+#: Where ``python -m adjoint bench`` finds the harness: the checkout this package is in.
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+
+
+def bench(argv: list[str]) -> int:
+    """``python -m adjoint bench ARGS``: ``python benchmarks/run.py ARGS`` in a checkout.
+
+    The harness is a developer tool, not part of the package: an installed
+    copy of adjoint has no ``benchmarks/`` beside it, and says so.
+    """
+    if not (BENCHMARKS.is_file() and (BENCHMARKS.parent.parent / "pyproject.toml").is_file()):
+        print(
+            "python -m adjoint bench: the benchmarks are not part of the installed package; "
+            "run 'python benchmarks/run.py' from a checkout of the repository",
+            file=sys.stderr,
+        )
+        return 2
+    spec = importlib.util.spec_from_file_location("adjoint_benchmarks_run", BENCHMARKS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(argv, prog="python -m adjoint bench")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     from adjoint.cli_diff import UsageError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # all of its options are the harness's own
+        return bench(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     command = getattr(args, "run", None)

@@ -12,7 +12,7 @@
 All three give derivatives of every order (each gradient is built from ops
 that have gradients); the script checks values and first and second
 derivatives agree, then times forward + backward (``create_graph=False``) on
-the layers of the digits ResNet. Run: ``python examples/bench_conv.py``.
+the layers of the digits ResNet. Run: ``python benchmarks/conv_formulations.py``.
 """
 
 from __future__ import annotations
