@@ -1,4 +1,5 @@
-"""Bad arguments to adjoint.nn, adjoint.optim and adjoint.data, as tables.
+"""Bad arguments to adjoint.nn, adjoint.optim, adjoint.data, adjoint.init and
+adjoint.io, as tables.
 
 Each public class and function appears with every class of bad argument that
 applies to it (wrong type, a non-integer where an integer is needed, out of
@@ -6,10 +7,9 @@ range, wrong shape, empty, wrong dtype: bool, int, complex, object, str) and
 the exception it must raise, with a fragment of the message that names the
 class and the argument. Arguments are checked where they are given (in the
 constructor), so these errors read the same in eager and lazy mode; the
-forward cases run in both.
+forward cases run in both. A coverage test checks that the init and io tables
+name every public name of those modules.
 """
-
-from __future__ import annotations
 
 import math
 import re
@@ -18,7 +18,13 @@ import numpy as np
 import pytest
 
 import adjoint as ad
-from adjoint import data, nn, optim
+from adjoint import data, init, io, nn, optim
+from tests.helpers.errors import _T, _V, X
+from tests.helpers.errors import check as _check
+from tests.helpers.errors import table as _table
+
+_F = FileNotFoundError
+_D = IsADirectoryError
 
 
 def ones(*shape, dtype=np.float64):
@@ -471,3 +477,270 @@ OTHER_CASES = [
 @pytest.mark.parametrize("fn, exception, fragment", OTHER_CASES)
 def test_other_calls(mode, fn, exception, fragment):
     check(fn, exception, fragment)
+
+
+# ======================================================= adjoint.init
+
+SHAPED = {
+    "zeros": init.zeros,
+    "ones": init.ones,
+    "constant": init.constant,
+    "rand": init.rand,
+    "randn": init.randn,
+    "randb": init.randb,
+}
+BAD_SHAPES = {
+    "negative": ((-1, 2), _V, r"invalid shape \(-1, 2\); use non-negative sizes"),
+    "non-integer": ((2.5, 2), _T, "each size in shape must be an int, got 2.5"),
+    "whole float": ((2.0,), _T, "got 2.0 of type float"),
+    "bool": ((True, 2), _T, "got True of type bool"),
+    "str": (("2",), _T, "got '2' of type str"),
+    "None": ((None,), _T, "got None"),
+    "tuple non-integer": (((2.5, 2),), _T, "got 2.5"),
+    "nested": (((2, (3,)),), _T, r"got \(3,\) of type tuple"),
+    "tuple and int": (((2,), 3), _T, r"got \(2,\) of type tuple"),
+    "numpy float": ((np.float64(2),), _T, "of type float64"),
+}
+BAD_DTYPES = {
+    "unknown": ("float33", _T, "dtype 'float33' is not a NumPy dtype"),
+    "complex": (complex, _T, "dtype must be .*got complex128"),
+    "object": (object, _T, "dtype must be .*got object"),
+    "str": (str, _T, "dtype must be .*got <U"),
+}
+FLOAT_ONLY = ("rand", "randn", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+              "kaiming_normal")  # fmt: skip
+BAD_FLOAT_DTYPES = {
+    **BAD_DTYPES,
+    "int": ("int64", _T, r"dtype must be a floating-point dtype \(float16, float32 or float64\)"),
+    "bool": (bool, _T, "dtype must be a floating-point dtype"),
+}
+OPTIONS = {
+    "requires_grad str": ({"requires_grad": "yes"}, _T, "requires_grad must be True or False"),
+    "requires_grad int": ({"requires_grad": 1}, _T, "requires_grad must be True or False"),
+    "device": ({"device": "cuda"}, _T, "device must be ad.cpu"),
+}
+RNG = {
+    "rng int": ({"rng": 0}, _T, "rng must be a numpy.random.Generator or None, got int"),
+    "rng RandomState": ({"rng": np.random.RandomState(0)}, _T, "got RandomState"),
+}
+
+# fan_in, fan_out of the Glorot and He initializations: positive ints
+FANNED = {name: getattr(init, name) for name in FLOAT_ONLY[2:]}
+BAD_FANS = {
+    "zero": (0, _V, "must be a positive int, got 0"),
+    "negative": (-2, _V, "must be a positive int, got -2"),
+    "non-integer": (2.5, _T, "must be an int, got 2.5"),
+    "bool": (True, _T, "must be an int, got True"),
+    "str": ("2", _T, "must be an int, got '2'"),
+    "None": (None, _T, "must be an int, got None"),
+}
+
+
+def _init_rows():
+    rows = []
+    for name, f in SHAPED.items():
+        for label, (shape, exc, fragment) in BAD_SHAPES.items():
+            rows.append((name, f"shape {label}", lambda f=f, s=shape: f(*s), exc, name, fragment))
+    for name in (*SHAPED, *FANNED, "one_hot"):
+        f = getattr(init, name)
+        args = (3, [0]) if name == "one_hot" else (2, 3)
+        dtypes = BAD_FLOAT_DTYPES if name in FLOAT_ONLY else BAD_DTYPES
+        for label, (dtype, exc, fragment) in dtypes.items():
+            rows.append(
+                (name, f"dtype {label}", lambda f=f, a=args, d=dtype: f(*a, dtype=d), exc, name,
+                 fragment)
+            )  # fmt: skip
+        options = {**OPTIONS, **(RNG if name in (*FLOAT_ONLY, "randb") else {})}
+        for label, (kwargs, exc, fragment) in options.items():
+            rows.append(
+                (name, label, lambda f=f, a=args, k=kwargs: f(*a, **k), exc, name, fragment)
+            )
+    for name, f in FANNED.items():
+        for label, (v, exc, fragment) in BAD_FANS.items():
+            rows.append((name, f"fan_in {label}", lambda f=f, v=v: f(v, 3), exc, name,
+                         f"fan_in {fragment}"))  # fmt: skip
+            rows.append((name, f"fan_out {label}", lambda f=f, v=v: f(3, v), exc, name,
+                         f"fan_out {fragment}"))  # fmt: skip
+    return rows
+
+
+I = init  # noqa: E741 - short, for the table below
+
+INIT = [
+    *_init_rows(),
+    # ---- the fill value of constant: a real number its dtype holds
+    ("constant", "c str", lambda: I.constant(2, c="a"), _T, "constant", "c must be a real"),
+    ("constant", "c complex", lambda: I.constant(2, c=1j), _T, "constant", "got 1j"),
+    ("constant", "c None", lambda: I.constant(2, c=None), _T, "constant", "got None"),
+    ("constant", "c array", lambda: I.constant(2, c=np.ones(3)), _T, "constant", "ndarray"),
+    ("constant", "c fraction into int", lambda: I.constant(2, c=1.5, dtype=int), _V, "constant",
+     "dtype int64 cannot hold the fill value c=1.5"),
+    ("constant", "c overflow int8", lambda: I.constant(2, c=300, dtype="int8"), _V, "constant",
+     "c=300"),
+    ("constant", "c nan into int", lambda: I.constant(2, c=float("nan"), dtype=int), _V,
+     "constant", "c=nan"),
+    ("constant", "c overflow float32", lambda: I.constant(2, c=1e300, dtype="float32"), _V,
+     "constant", "float32 cannot hold"),
+    ("constant", "c huge int", lambda: I.constant(2, c=2**70, dtype=int), _V, "constant",
+     "cannot hold"),
+    ("constant", "c 2 into bool", lambda: I.constant(2, c=2, dtype=bool), _V, "constant", "c=2"),
+    # ---- low/high, mean/std, p: finite reals in range
+    ("rand", "low str", lambda: I.rand(2, low="a"), _T, "rand", "low must be a real number"),
+    ("rand", "high complex", lambda: I.rand(2, high=1j), _T, "rand", "high must be a real"),
+    ("rand", "low bool", lambda: I.rand(2, low=False), _T, "rand", "low must be a real"),
+    ("rand", "low nan", lambda: I.rand(2, low=float("nan")), _V, "rand", "a finite number"),
+    ("rand", "high inf", lambda: I.rand(2, high=float("inf")), _V, "rand", "a finite number"),
+    ("rand", "low above high", lambda: I.rand(2, low=1, high=0), _V, "rand", "low must be <="),
+    ("randn", "std negative", lambda: I.randn(2, std=-1), _V, "randn", "std must be a finite"),
+    ("randn", "std str", lambda: I.randn(2, std="1"), _T, "randn", "std must be a real number"),
+    ("randn", "mean complex", lambda: I.randn(2, mean=1j), _T, "randn", "mean must be a real"),
+    ("randn", "mean nan", lambda: I.randn(2, mean=float("nan")), _V, "randn", "finite"),
+    ("randb", "p above 1", lambda: I.randb(2, p=2), _V, "randb", r"p must lie in \[0, 1\]"),
+    ("randb", "p negative", lambda: I.randb(2, p=-0.5), _V, "randb", r"lie in \[0, 1\]"),
+    ("randb", "p nan", lambda: I.randb(2, p=float("nan")), _V, "randb", "a finite number"),
+    ("randb", "p str", lambda: I.randb(2, p="x"), _T, "randb", "p must be a real number"),
+    # ---- ones_like, zeros_like: a Tensor
+    ("ones_like", "list", lambda: I.ones_like([1.0]), _T, "ones_like", "give a Tensor"),
+    ("ones_like", "requires_grad", lambda: I.ones_like(X(), requires_grad="x"), _T, "ones_like",
+     "requires_grad must be"),
+    ("zeros_like", "None", lambda: I.zeros_like(None), _T, "zeros_like", "got NoneType"),
+    ("zeros_like", "device", lambda: I.zeros_like(X(), device="gpu"), _T, "zeros_like",
+     "device must be"),
+    # ---- one_hot(n, labels): n a positive int, labels integer class indices in [0, n)
+    ("one_hot", "n float", lambda: I.one_hot(3.5, [0]), _T, "one_hot", "n must be an int"),
+    ("one_hot", "n bool", lambda: I.one_hot(True, [0]), _T, "one_hot", "got True"),
+    ("one_hot", "n str", lambda: I.one_hot("3", [0]), _T, "one_hot", "got '3'"),
+    ("one_hot", "n zero", lambda: I.one_hot(0, []), _V, "one_hot", "a positive int, got 0"),
+    ("one_hot", "n negative", lambda: I.one_hot(-1, [0]), _V, "one_hot", "positive int, got -1"),
+    ("one_hot", "label out of range", lambda: I.one_hot(3, [3]), _V, "one_hot", r"\[0, 2\]"),
+    ("one_hot", "label negative", lambda: I.one_hot(3, [-1]), _V, "one_hot", r"got -1\.\.-1"),
+    ("one_hot", "label bool", lambda: I.one_hot(3, [True]), _T, "one_hot", "got dtype bool"),
+    ("one_hot", "label fraction", lambda: I.one_hot(3, [0.5]), _V, "one_hot", "whole numbers"),
+    ("one_hot", "label nan", lambda: I.one_hot(3, [float("nan")]), _V, "one_hot", "got nan"),
+    ("one_hot", "label str", lambda: I.one_hot(3, ["a"]), _T, "one_hot", "strings are not"),
+    ("one_hot", "label str array", lambda: I.one_hot(3, np.array(["a"])), _T, "one_hot", "<U1"),
+    ("one_hot", "label complex", lambda: I.one_hot(3, [1j]), _T, "one_hot", "complex numbers"),
+    ("one_hot", "label object", lambda: I.one_hot(3, np.array([1, None])), _T, "one_hot", "obj"),
+    ("one_hot", "label ragged", lambda: I.one_hot(3, [[0], [0, 1]]), _V, "one_hot", "ragged"),
+    ("one_hot", "label None", lambda: I.one_hot(3, None), _T, "one_hot", "holds None"),
+    # ---- gain, nonlinearity, shape
+    ("xavier_uniform", "gain str", lambda: I.xavier_uniform(2, 3, gain="a"), _T,
+     "xavier_uniform", "gain must be a real number"),
+    ("xavier_uniform", "gain negative", lambda: I.xavier_uniform(2, 3, gain=-1), _V,
+     "xavier_uniform", "gain must be a finite number >= 0"),
+    ("xavier_normal", "gain nan", lambda: I.xavier_normal(2, 3, gain=float("nan")), _V,
+     "xavier_normal", "gain must be a finite"),
+    ("xavier_uniform", "low", lambda: I.xavier_uniform(2, 3, low=0), _T, "xavier_uniform()",
+     "unexpected keyword argument 'low'"),
+    ("kaiming_uniform", "nonlinearity", lambda: I.kaiming_uniform(2, 3, nonlinearity="tanh"),
+     _V, "kaiming_uniform", "only nonlinearity='relu' is supported, got 'tanh'"),
+    ("kaiming_normal", "nonlinearity int", lambda: I.kaiming_normal(2, 3, nonlinearity=3), _V,
+     "kaiming_normal", "got 3"),
+    ("kaiming_uniform", "shape non-integer", lambda: I.kaiming_uniform(2, 3, shape=(2.5, 3)),
+     _T, "kaiming_uniform", "got 2.5"),
+    ("kaiming_uniform", "shape str", lambda: I.kaiming_uniform(2, 3, shape="ab"), _T,
+     "kaiming_uniform", "shape must be None or a tuple of ints"),
+    ("kaiming_normal", "shape negative", lambda: I.kaiming_normal(2, 3, shape=(-1, 3)), _V,
+     "kaiming_normal", "non-negative"),
+    ("kaiming_normal", "unknown keyword", lambda: I.kaiming_normal(2, 3, foo=1), _T,
+     "kaiming_normal()", "unexpected keyword argument 'foo'"),
+]  # fmt: skip
+
+
+@_table(INIT)
+def test_init_arguments(mode, subject, kind, call, exc, prefix, fragment):
+    _check(call, exc, prefix, fragment)
+
+
+def test_init_takes_what_needle_code_passes(mode):
+    assert init.ones(2, 3, device=ad.cpu(), dtype="float32").dtype == np.float32
+    assert init.zeros((2, 3)).shape == (2, 3) and init.zeros().shape == ()
+    assert init.ones(np.int64(2)).shape == (2,) and init.rand(0, 2).shape == (0, 2)
+    assert init.constant(2, c=7, dtype="int8").numpy().tolist() == [7, 7]
+    assert init.constant(2, c=True, dtype=bool).dtype == bool
+    assert init.randb(3, p=1.0, dtype="float32").numpy().tolist() == [1.0, 1.0, 1.0]
+    assert init.one_hot(3, ad.Tensor([2.0, 0.0])).numpy().argmax(1).tolist() == [2, 0]
+    assert init.ones_like(np.ones(2)).shape == (2,)
+    rng = np.random.default_rng(0)
+    w = init.kaiming_uniform(4, 5, shape=(3, 3, 4, 5), dtype="float32", rng=rng)
+    assert w.shape == (3, 3, 4, 5) and w.dtype == np.float32
+    assert init.xavier_normal(2, 3, gain=0.0).numpy().tolist() == [[0.0] * 3] * 2
+
+
+@pytest.mark.parametrize(
+    "labels, error, fragment",
+    [
+        ([0.9, 1.9], ValueError, "whole numbers"),
+        ([np.nan], ValueError, "whole numbers"),
+        ([np.inf], ValueError, "whole numbers"),
+        ([True, False], TypeError, "integer class indices"),
+        (["a"], TypeError, "integer class indices"),
+        ([0, 5], ValueError, r"\[0, 2\]"),
+        ([-1], ValueError, r"\[0, 2\]"),
+    ],
+)
+def test_one_hot_refuses_labels_that_are_not_class_indices(labels, error, fragment):
+    with pytest.raises(error, match=fragment):
+        ad.init.one_hot(3, np.array(labels))
+
+
+def test_one_hot_accepts_whole_float_labels():
+    np.testing.assert_array_equal(ad.init.one_hot(3, [2.0, 0.0]).numpy(), np.eye(3)[[2, 0]])
+
+
+# ======================================================= adjoint.io
+# (test_io.py has the state dict's keys and values, a missing directory or
+# file, load(None) and load of a directory)
+
+IO = [
+    *[
+        ("save", f"obj {label}", lambda p, b=bad: io.save(b, p / "a.npz"), _T, "save", frag)
+        for label, bad, frag in [
+            ("None", None, "obj must be a state dict.*got NoneType"),
+            ("int", 3, "got int"),
+            ("str", "abc", "got str"),
+            ("list", [1.0, 2.0], "got list"),
+            ("Graph", ad.Graph(ad.Tensor(1.0)), "got Graph"),
+            ("Module", ad.nn.Linear(2, 2), r"save model\.state_dict\(\)"),
+        ]
+    ],
+    *[
+        ("save", f"{label} array", lambda p, b=bad: io.save(b, p / "a.npz"), _T, "save", frag)
+        for label, bad, frag in [
+            ("object", np.array([None]), "'data' has dtype object"),
+            ("str", np.array(["a"]), "'data' has dtype <U1"),
+            ("complex", np.array([1j]), "'data' has dtype complex128"),
+        ]
+    ],
+    ("save", "path None", lambda p: io.save(np.ones(1), None), _T, "save", "path must be a str"),
+    ("save", "path int", lambda p: io.save(np.ones(1), 3), _T, "save", "got int"),
+    ("save", "path bytes", lambda p: io.save(np.ones(1), b"a.npz"), _T, "save", "got bytes"),
+    ("save", "path empty", lambda p: io.save(np.ones(1), ""), _V, "save", "path is empty"),
+    ("save", "path directory", lambda p: io.save(np.ones(1), p), _D, "save", "Is a directory"),
+    ("load", "path int", lambda p: io.load(3), _T, "load", "path must be a str"),
+    ("load", "path bytes", lambda p: io.load(b"a.npz"), _T, "load", "got bytes"),
+    ("load", "path empty", lambda p: io.load(""), _V, "load", "path is empty"),
+    ("load", "missing", lambda p: io.load(p / "absent.npz"), _F, "load", "no such file"),
+]
+
+
+@_table(IO)
+def test_io_arguments(mode, tmp_path, subject, kind, call, exc, prefix, fragment):
+    _check(lambda: call(tmp_path), exc, prefix, fragment, trap_float_errors=False)
+    assert sorted(q.name for q in tmp_path.iterdir()) == []  # nothing written, no temp file
+
+
+# ======================================================= coverage
+
+#: Public names taking no argument to check, with the reason.
+NOT_TABLED = {
+    "init.Device": "takes no arguments",
+    "init.cpu": "takes no arguments",
+    "init.default_device": "takes no arguments",
+}
+
+
+def test_the_tables_cover_every_public_name_of_init_and_io():
+    tabled = {row[0] for row in INIT}
+    assert {n for n in init.__all__ if n not in tabled and f"init.{n}" not in NOT_TABLED} == set()
+    assert {n for n in io.__all__ if n not in {row[0] for row in IO}} == set()
