@@ -29,6 +29,7 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch, capsys):
         exec(compile(block, f"README.md python block {i}", "exec"), namespace)
     out = capsys.readouterr().out
     assert "OK" in out  # the tour's sympy check
+    assert "\n0.25\n" in out  # the user-written op's second derivative (sigmoid'(0))
     assert "1.61930674936" in out  # the verified 4th derivative of log(1 + x^2) x
 
 
@@ -80,6 +81,16 @@ def test_readme_commands_of_the_cli_run(capsys):
             argv = argv[: argv.index("--draw")]
         assert main(argv) == 0, line
     capsys.readouterr()
+
+
+def test_readme_is_short_and_its_links_resolve():
+    """A page for newcomers; the details live where it links (benchmarks/README.md ...)."""
+    assert len(README.splitlines()) <= 200
+    links = re.findall(r"\]\(([^)#]+)\)", README)
+    assert "benchmarks/README.md" in links
+    for link in links:
+        if "://" not in link:
+            assert (ROOT / link).exists(), f"README links to {link}, which does not exist"
 
 
 def test_readme_lists_every_notebook():
