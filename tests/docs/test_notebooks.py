@@ -17,8 +17,18 @@ nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
+#: The notebooks of the default run (about 2 s each); the others take 3-6 s each and
+#: are marked slow (``python -m pytest -m slow`` runs them; ``.ci/run`` does).
+FAST = {"03_building_the_engine", "07_gradients_as_formulas"}
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, id=p.stem, marks=() if p.stem in FAST else pytest.mark.slow)
+        for p in NOTEBOOKS
+    ],
+)
 def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     """A failing cell (a wrong asserted number included) raises CellExecutionError."""
     notebook = nbformat.read(path, as_version=4)

@@ -389,6 +389,7 @@ MILLION = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_million_node_chain_builds_realizes_differentiates_and_frees():
     """No RecursionError, and no crash in CPython's deallocation of a long chain."""
     env = dict(os.environ, PYTHONFAULTHANDLER="1")

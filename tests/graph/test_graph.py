@@ -361,6 +361,7 @@ def test_render_takes_a_pathlib_path(tmp_path):
 # -------------------------------------------------------------- million nodes
 
 
+@pytest.mark.slow
 def test_a_million_node_chain_is_inspected_and_run():
     n = 1_000_000
     x = ad.Tensor(0.0, name="x")
