@@ -22,4 +22,3 @@ def mode(request):
     with ad.lazy_mode(request.param):
         yield request.param
     ad.autograd.LAZY_MODE = saved  # a test that sets the flag by mistake changes nothing
-

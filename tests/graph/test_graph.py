@@ -8,13 +8,7 @@ import pytest
 
 import adjoint as ad
 from adjoint import autograd
-
-
-def classic():
-    """y = ln(x1) + x1 x2 - sin(x2) at (2, 5), the textbook example."""
-    x1 = ad.Tensor(2.0, name="x1")
-    x2 = ad.Tensor(5.0, name="x2")
-    return x1, x2, ad.log(x1) + x1 * x2 - ad.sin(x2)
+from tests.helpers.graphs import classic
 
 
 def nth_derivative(f, x, n):

@@ -230,7 +230,7 @@ def test_softmax_loss_forward_and_second_derivatives():
 
 
 def test_conv2d_layer_forward_and_second_derivatives():
-    from tests.ops.test_conv import conv_reference
+    from tests.helpers.references import conv_reference
 
     x = rng().standard_normal((2, 2, 5, 5))
     w, b = rng(1).standard_normal((3, 3, 2, 3)), rng(2).standard_normal(3)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import adjoint as ad
+from tests.helpers.references import conv_reference, pool_reference
 
 GEOMETRIES = [  # (N, C, H, W, C_out, k, stride, padding)
     (2, 3, 5, 6, 4, 3, 1, 1),
@@ -17,31 +18,6 @@ GEOMETRIES = [  # (N, C, H, W, C_out, k, stride, padding)
     (2, 1, 8, 8, 2, 3, 3, 2),
     (1, 2, 4, 4, 2, 1, 1, 0),
 ]
-
-
-def conv_reference(x, w, stride, padding):
-    n, c, h, wd = x.shape
-    kh, kw, _, c_out = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    oh = (h + 2 * padding - kh) // stride + 1
-    ow = (wd + 2 * padding - kw) // stride + 1
-    out = np.zeros((n, c_out, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            patch = xp[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[:, :, i, j] = np.einsum("nchw,hwco->no", patch, w)
-    return out
-
-
-def pool_reference(x, k, stride, reduce):
-    n, c, h, w = x.shape
-    oh, ow = (h - k) // stride + 1, (w - k) // stride + 1
-    out = np.zeros((n, c, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            window = x[:, :, i * stride : i * stride + k, j * stride : j * stride + k]
-            out[:, :, i, j] = reduce(window, axis=(2, 3))
-    return out
 
 
 @pytest.mark.parametrize("geometry", GEOMETRIES)
