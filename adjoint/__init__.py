@@ -27,8 +27,6 @@ from adjoint import autograd, data, init, nn, ops, optim, symbolic
 from adjoint.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from adjoint.autograd import (
     Op,
-    Tensor,
-    TensorOp,
     Value,
     compute_gradient_of_variables,
     enable_grad,
@@ -46,6 +44,7 @@ from adjoint.io import load, save
 from adjoint.numerical import gradcheck
 from adjoint.ops import *
 from adjoint.simplify import RewriteError, census, simplify, verify_rewrites
+from adjoint.tensor import Tensor, TensorOp
 from adjoint.tracing import evaluation_steps, trace_evaluation
 
 __version__ = "0.1.0"

@@ -77,9 +77,10 @@ import numpy as np
 import sympy
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
-from adjoint.autograd import Tensor, derivative_order, find_topo_sort, gradients
+from adjoint.autograd import derivative_order, find_topo_sort, gradients
 from adjoint.functional import grad
 from adjoint.symbolic import from_sympy
+from adjoint.tensor import Tensor
 
 #: The functions a formula may call, by the name the user types.
 FUNCTIONS: dict[str, sympy.Basic] = {

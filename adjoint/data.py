@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor
 from adjoint.nn import _bool_arg, _integer_arg, _real_arg
+from adjoint.tensor import Tensor
 
 __all__ = [
     "Transform",

@@ -67,9 +67,10 @@ from typing import Any
 import numpy as np
 
 from adjoint import autograd, symbolic
-from adjoint.autograd import Tensor, TensorOp, Value, enable_grad, gradients
+from adjoint.autograd import Value, enable_grad, gradients
 from adjoint.ops import AddScalar
 from adjoint.simplify import simplify as _simplify_graph
+from adjoint.tensor import Tensor, TensorOp, _adjoint_array
 
 #: The context of a call made while grad is already enabled (nothing to switch on).
 _RECORDING = contextlib.nullcontext()
@@ -231,7 +232,7 @@ def _cotangent(value: Any, like: Tensor, name: str, what: str) -> Tensor:
     if isinstance(value, Tensor):
         t = value
     else:
-        t = Tensor.make_const(autograd._adjoint_array(value, like.dtype, f"{name}: {what}"))
+        t = Tensor.make_const(_adjoint_array(value, like.dtype, f"{name}: {what}"))
     if t.shape != like.shape:
         raise ValueError(f"{name}: {what} has shape {t.shape} but must have shape {like.shape}")
     return t
@@ -530,6 +531,24 @@ class Jacobian(TensorOp):
             args[k] = x
         explicit = _jacobian_graph(self._f, args, self.argnum)
         return tuple(gradients(_inner([explicit], [out_grad]), list(node.inputs)))
+
+    def sympy(self, *arrays: np.ndarray) -> np.ndarray:
+        # The traced vector-Jacobian product graph is linear in the cotangent leaf
+        # ``_u``: translate it once per basis cotangent, with the traced leaves
+        # standing for the node's inputs.
+        import sympy
+
+        from adjoint.symbolic import _constant, _Translator
+
+        rows = []
+        for index in np.ndindex(self._out_shape):
+            basis = _constant(np.zeros(self._out_shape, dtype=np.int64))
+            basis[index] = sympy.Integer(1)
+            symbols = dict(zip(self._leaves, arrays))
+            symbols[self._u] = basis
+            row = _Translator(symbols, strict=False)(self._pulled)
+            rows.append(np.broadcast_to(row, self._in_shape))
+        return np.stack(rows).reshape(self._out_shape + self._in_shape)
 
     def infer_shape(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         return self._out_shape + self._in_shape

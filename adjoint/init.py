@@ -21,15 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import (
-    Tensor,
-    Value,
-    _device_arg,
-    _dtype_arg,
-    _flag_arg,
-    _from_python,
-)
+from adjoint.autograd import Value, _flag_arg
 from adjoint.ops.common import as_shape, is_int
+from adjoint.tensor import Tensor, _device_arg, _dtype_arg, _from_python
 
 __all__ = [
     "Device",

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor
+from adjoint.tensor import Tensor
 
 __all__ = ["save", "load"]
 

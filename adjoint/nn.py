@@ -34,8 +34,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from adjoint import init, ops
-from adjoint.autograd import Tensor
 from adjoint.ops.common import as_tensor
+from adjoint.tensor import Tensor
 
 __all__ = [
     "Parameter",

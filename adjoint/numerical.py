@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, _to_array, compute_gradient_of_variables, no_grad
+from adjoint.autograd import compute_gradient_of_variables, no_grad
+from adjoint.tensor import Tensor, _to_array
 
 __all__ = ["gradcheck"]
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor
 from adjoint.nn import _real_arg
+from adjoint.tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
 

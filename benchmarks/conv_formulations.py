@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 import adjoint as ad
-from adjoint.autograd import TensorOp
 from adjoint.ops.conv import Im2Col
+from adjoint.tensor import TensorOp
 
 
 def _forward(x: np.ndarray, w: np.ndarray, padding: int) -> np.ndarray:

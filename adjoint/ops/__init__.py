@@ -8,6 +8,9 @@ concatenate, split, flatten, ...) and :mod:`~adjoint.ops.reductions` (max, min,
 mean, logsumexp, softmax, log_softmax).
 """
 
+import sys
+
+import adjoint.tensor as _tensor
 from adjoint.ops.common import ElementwiseOp, ScalarOp, UnaryFloatOp
 from adjoint.ops.conv import *
 from adjoint.ops.conv import __all__ as _conv_all
@@ -23,6 +26,10 @@ from adjoint.ops.reductions import *
 from adjoint.ops.reductions import __all__ as _reductions_all
 from adjoint.ops.shape import *
 from adjoint.ops.shape import __all__ as _shape_all
+
+# The Tensor methods and operators reach the ops through this binding (see
+# adjoint.tensor.ops): this package builds on adjoint.tensor, not the reverse.
+_tensor.ops = sys.modules[__name__]
 
 __all__ = [
     *_elementwise_all,

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import adjoint as ad
-from adjoint import autograd, ops
+from adjoint import autograd, inference, ops
 from adjoint.ops.indexing import normalize_index
 
 DTYPES = [np.bool_, np.int8, np.int32, np.int64, np.float16, np.float32, np.float64]
@@ -346,7 +346,7 @@ def test_float_nodes_share_their_metadata_and_run_nothing_to_infer_it(monkeypatc
         return compute(self, a, b)
 
     monkeypatch.setattr(ops.EWiseMul, "compute", counted)
-    autograd._dtype_cache.clear()
+    inference._dtype_cache.clear()
     with ad.lazy_mode():
         x = ad.Tensor(np.ones(3, np.float32))
         square = x * x
@@ -372,10 +372,10 @@ def test_the_dtype_cache_keeps_no_op_class_of_the_users_alive_and_stays_bounded(
     gc.collect()  # a class is in reference cycles of its own
     assert cls() is None
 
-    monkeypatch.setattr(autograd, "_DTYPE_CACHE_SIZE", 8)
-    autograd._dtype_cache.clear()
+    monkeypatch.setattr(inference, "_DTYPE_CACHE_SIZE", 8)
+    inference._dtype_cache.clear()
     with ad.lazy_mode():
         x = ad.Tensor(np.array([1, 2], np.int16))
         for k in range(20):
             assert (x + k).dtype == np.int16 and (x * (k + 0.5)).dtype == np.float64
-    assert len(autograd._dtype_cache) == 8
+    assert len(inference._dtype_cache) == 8
