@@ -35,6 +35,7 @@ from adjoint.autograd import (
     lazy_mode,
     no_grad,
     set_lazy_mode,
+    toposort,
 )
 from adjoint.drawing import GraphTooLargeError
 from adjoint.functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp

@@ -33,13 +33,14 @@ import gc
 import operator
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
 
 from adjoint.inference import _FloatMeta, _infer_meta
 from adjoint.pickling import _empty_node, _GraphState, _pickle_members, _set_node_state
+from adjoint.walk import toposort
 
 #: ``np.ndarray``, read once per computed node on the hot paths (a module global
 #: costs one lookup, ``np.ndarray`` two).
@@ -597,50 +598,6 @@ def remove_observer(observer: Any) -> None:
 
 
 # ------------------------------------------------------------------ differentiation
-
-
-def toposort(roots: Iterable[T], children: Callable[[T], Iterable[T]]) -> list[T]:
-    """Every node reachable from ``roots`` through ``children``, each after its children.
-
-    The one graph walk of the package (as HIPS autograd's ``toposort(end_node,
-    parents)``): the post-order of a depth-first search that visits children in
-    the order given, with an explicit stack, so depth is unlimited. Nodes are
-    their own set keys (graph nodes hash by identity); a node whose children
-    are empty is appended as soon as it is met.
-
-    >>> import adjoint as ad
-    >>> x = ad.Tensor(1.0, name="x")
-    >>> y = ad.exp(x) * x
-    >>> [n.op.name if n.op else n.name for n in ad.toposort([y], lambda n: n.inputs)]
-    ['x', 'Exp', 'EWiseMul']
-    """
-    visited: set[T] = set()
-    order: list[T] = []
-    append, add = order.append, visited.add
-    for root in roots:
-        if root in visited:
-            continue
-        add(root)
-        kids = children(root)
-        if not kids:
-            append(root)
-            continue
-        stack: list[tuple[T, Iterator[T]]] = [(root, iter(kids))]
-        while stack:
-            node, pending = stack[-1]
-            for child in pending:
-                if child in visited:
-                    continue
-                add(child)
-                kids = children(child)
-                if kids:
-                    stack.append((child, iter(kids)))
-                    break
-                append(child)
-            else:
-                stack.pop()
-                append(node)
-    return order
 
 
 _inputs = operator.attrgetter("inputs")

@@ -77,7 +77,7 @@ import numpy as np
 import sympy
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
-from adjoint.autograd import derivative_order, find_topo_sort, gradients
+from adjoint.autograd import derivative_order, find_topo_sort, gradients, toposort
 from adjoint.functional import grad
 from adjoint.symbolic import from_sympy
 from adjoint.tensor import Tensor
@@ -269,22 +269,19 @@ def check_limits(tree: ast.Expression, text: str, source: str | None = None) -> 
         stack.extend((child, depth, family) for child in children)
     # Constants, bottom up.
     constants: dict[ast.AST, _Constant | None] = {}
-    for node in _postorder(tree.body):
+    for node in toposort([tree.body], _operands):
         constants[node] = _constant(node, constants, text, source)
 
 
-def _postorder(root: ast.AST) -> list[ast.AST]:
-    order, stack = [], [root]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        if isinstance(node, ast.BinOp):
-            stack += [node.left, node.right]
-        elif isinstance(node, ast.UnaryOp):
-            stack.append(node.operand)
-        elif isinstance(node, ast.Call):
-            stack += node.args
-    return order[::-1]
+def _operands(node: ast.AST) -> list[ast.AST]:
+    """The subexpressions of a formula node that :func:`check_limits` sizes."""
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Call):
+        return list(node.args)
+    return []
 
 
 def _constant(node: ast.AST, known: dict, text: str, source: str) -> _Constant | None:

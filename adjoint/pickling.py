@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from adjoint.walk import toposort
+
 if TYPE_CHECKING:
     from adjoint.autograd import Value
 
@@ -20,6 +22,11 @@ if TYPE_CHECKING:
 def _is_node(x: Any) -> bool:
     """A graph node (a :class:`~adjoint.autograd.Value`), known by its methods."""
     return hasattr(type(x), "realize_cached_data")
+
+
+def _linked(node: Any) -> list[Any]:
+    """The nodes a node's state refers to: its inputs and its ``grad``."""
+    return [x for x in (*getattr(node, "inputs", ()), getattr(node, "grad", None)) if _is_node(x)]
 
 
 _pickling = threading.local()
@@ -97,15 +104,9 @@ class _GraphState(list):
         return _GraphState, (), None, self._records()
 
     def _records(self) -> Iterator[tuple[Value, tuple]]:
-        nodes = [self.root]
-        seen = {id(self.root)}
-        for node in nodes:  # grows while it is walked: a breadth-first search
-            for other in (*getattr(node, "inputs", ()), getattr(node, "grad", None)):
-                if _is_node(other) and id(other) not in seen:
-                    seen.add(id(other))
-                    nodes.append(other)
+        nodes = toposort([self.root], _linked)
         members = _pickle_members()
-        added = seen - members
+        added = {id(node) for node in nodes} - members
         members |= added
         try:
             for node in nodes:
