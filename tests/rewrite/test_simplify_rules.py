@@ -345,6 +345,7 @@ def test_verification_allows_rounding_where_terms_cancel():
     np.testing.assert_allclose(s.output.numpy(), y.numpy(), atol=8.0)
 
 
+@pytest.mark.slow  # about 6 s
 def test_repros_of_issue_16_at_every_setting():
     """The examples of the issue, by nested grad, against sympy's exact values."""
     cases = [

@@ -700,11 +700,13 @@ def _scalar_test(seed: int, large: bool) -> None:
     assert checker.checks > 20 * case.order
 
 
+@pytest.mark.slow  # 8th-order sympy derivatives: about 20 s for the default profile
 @pytest.mark.parametrize("seed", PROFILE.small_scalar)
 def test_small_scalar_programs_to_the_8th_order(seed):
     _scalar_test(seed, large=False)
 
 
+@pytest.mark.slow  # about 12 s for the default profile
 @pytest.mark.parametrize("seed", PROFILE.large_scalar)
 def test_larger_scalar_programs(seed):
     _scalar_test(seed, large=True)
