@@ -192,7 +192,7 @@ print(report)
 # ```
 
 # %%
-from adjoint.__main__ import main
+from adjoint.cli import main
 
 assert main(["diff", "4*((1/r)**12 - (1/r)**6)", "--at", "r=1.2", "--order", "3"]) == 0
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import sympy
 
-from adjoint import cli_diff
-from adjoint.__main__ import main
-from adjoint.cli_diff import UsageError, differentiate, parse_formula
+from adjoint.cli import diff as cli_diff
+from adjoint.cli import main
+from adjoint.cli.diff import UsageError, differentiate, parse_formula
 
 
 def run(capsys, *argv):

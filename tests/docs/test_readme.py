@@ -66,7 +66,7 @@ def test_readme_commands_of_the_cli_run(capsys):
     """The `python -m adjoint diff ...` lines of the README exit 0 (run in-process)."""
     import shlex
 
-    from adjoint.__main__ import main
+    from adjoint.cli import main
 
     lines = [
         line
