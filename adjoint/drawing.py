@@ -32,7 +32,9 @@ ellipses, constants grey dashed ellipses, op nodes boxes coloured by
 derivative order (forward nodes blue, nodes made by the first backward pass
 orange, the second green, ...), outputs have a double border. Labels give the
 node's textbook name (``v3``, as in the tables of :mod:`adjoint.tracing`), its
-op or leaf name, and its shape; ``values=True`` adds the data.
+op or leaf name, and its shape; ``values=True`` adds the data. The edges into
+an op with several inputs are numbered, unless its class declares it
+``commutative`` (see :class:`adjoint.Op`).
 """
 
 from __future__ import annotations
@@ -55,7 +57,6 @@ __all__ = ["to_dot", "to_svg", "render", "layout", "GraphTooLargeError", "ORDER_
 ORDER_COLOURS = ["#dbe9f6", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#fff2ae"]
 VARIABLE_COLOUR = "#ffe082"
 CONSTANT_COLOUR = "#f0f0f0"
-_COMMUTATIVE = {"EWiseAdd", "EWiseMul", "Maximum", "Minimum"}
 _FONT = "Helvetica, Arial, sans-serif"
 _FONT_SIZE = 11
 _CHAR_W = 6.4
@@ -130,7 +131,7 @@ def node_style(
 
 
 def _edge_labels(node: Value) -> list[str]:
-    if len(node.inputs) > 1 and node.op.name not in _COMMUTATIVE:
+    if len(node.inputs) > 1 and not node.op.commutative:
         return [str(k) for k in range(len(node.inputs))]
     return [""] * len(node.inputs)
 

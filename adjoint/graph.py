@@ -7,6 +7,11 @@ shows a forward pass, its adjoints, or both.
 
 Every walk is iterative, so a chain of a million nodes can be inspected and
 re-run at Python's default recursion limit.
+
+:meth:`Graph.run` on a batch of points (leading axes) asks each op for its
+``compute_batched`` (see :class:`adjoint.Op`: elementwise ops broadcast, the
+shape ops shift their axes past the batch, matmul aligns it); an op that gives
+none runs point by point.
 """
 
 from __future__ import annotations
@@ -25,10 +30,6 @@ from adjoint.autograd import (
     derivative_order,
     find_topo_sort,
 )
-from adjoint.ops.common import ElementwiseOp
-from adjoint.ops.indexing import GetItem, ScatterAdd
-from adjoint.ops.linear import BroadcastTo, Permute, Reshape, Summation, Transpose
-from adjoint.ops.matmul import MatMul
 
 __all__ = ["Graph"]
 
@@ -417,87 +418,20 @@ def _batch_shape(arrays: list[np.ndarray], recorded: list[tuple | None]) -> tupl
     """The common batch shape if every input is its recorded shape plus leading axes."""
     batches = []
     for array, shape in zip(arrays, recorded):
-        if shape is None or not _extends(array.shape, shape):
+        n = array.ndim - len(shape) if shape is not None else -1
+        if n < 0 or array.shape[n:] != shape:
             return None
-        batches.append(array.shape[: array.ndim - len(shape)])
+        batches.append(array.shape[:n])
+    first = batches[0]
+    for batch in batches:
+        if batch != first:
+            break
+    else:
+        return first  # the common case, without NumPy's slower broadcasting of shapes
     try:
         return np.broadcast_shapes(*batches)
     except ValueError:
         return None
-
-
-def _shifted(axes: tuple[int, ...], b: int) -> tuple[int, ...]:
-    return tuple(b + k for k in axes)
-
-
-def _batched_reshape(op: Reshape, batch: tuple, a: np.ndarray, shape: tuple) -> np.ndarray:
-    return np.reshape(a, batch + op.shape)
-
-
-def _batched_broadcast(op: BroadcastTo, batch: tuple, a: np.ndarray, shape: tuple) -> np.ndarray:
-    a = np.reshape(a, batch + (1,) * (len(op.shape) - len(shape)) + shape)
-    return np.broadcast_to(a, batch + op.shape)
-
-
-def _batched_sum(op: Summation, batch: tuple, a: np.ndarray, shape: tuple) -> np.ndarray:
-    b = len(batch)
-    axes = tuple(range(b, b + len(shape))) if op.axes is None else _shifted(op.axes, b)
-    return np.asarray(np.sum(a, axis=axes, keepdims=op.keepdims))
-
-
-def _batched_transpose(op: Transpose, batch: tuple, a: np.ndarray, shape: tuple) -> np.ndarray:
-    i, j = op._pair(len(shape))
-    return np.swapaxes(a, len(batch) + i, len(batch) + j)
-
-
-def _batched_permute(op: Permute, batch: tuple, a: np.ndarray, shape: tuple) -> np.ndarray:
-    b = len(batch)
-    return np.transpose(a, tuple(range(b)) + _shifted(op.axes, b))
-
-
-def _basic(index: tuple) -> bool:
-    return not any(isinstance(item, np.ndarray) for item in index)
-
-
-def _batched_getitem(op: GetItem, batch: tuple, a: np.ndarray, shape: tuple) -> np.ndarray:
-    if not _basic(op.index):  # index arrays would move the batch axes
-        return _pointwise(op, batch, [a], [shape])
-    return a[(slice(None),) * len(batch) + op.index]
-
-
-def _batched_scatter(op: ScatterAdd, batch: tuple, g: np.ndarray, shape: tuple) -> np.ndarray:
-    if not _basic(op.index):
-        return _pointwise(op, batch, [g], [shape])
-    out = np.zeros(batch + op.shape, dtype=g.dtype)
-    out[(slice(None),) * len(batch) + op.index] = g
-    return out
-
-
-def _batched_matmul(batch: tuple, arrays: list[np.ndarray], recorded: list) -> np.ndarray:
-    """MatMul with the batch axes in front of both operands' own (broadcast) batch axes."""
-    ndim = max(len(s) for s in recorded)
-    aligned = []
-    for a, s in zip(arrays, recorded):
-        own = a.shape[: a.ndim - len(s)]
-        lead = (1,) * (len(batch) - len(own))
-        aligned.append(np.reshape(a, lead + own + (1,) * (ndim - len(s)) + s))
-    return np.matmul(*aligned)
-
-
-#: How ops that store shapes or axes run on a batch of points (leading axes).
-#: Ops not listed here and not elementwise run point by point (always correct, slower).
-BATCH_RULES: dict[type, Any] = {
-    Reshape: _batched_reshape,
-    BroadcastTo: _batched_broadcast,
-    Summation: _batched_sum,
-    Transpose: _batched_transpose,
-    Permute: _batched_permute,
-    GetItem: _batched_getitem,
-    ScatterAdd: _batched_scatter,
-}
-
-#: Ops whose ``compute`` already broadcasts over leading axes.
-_NATIVE_BATCH = (ElementwiseOp,)
 
 
 def _run_op(node: Value, arrays: list[np.ndarray]) -> np.ndarray:
@@ -505,17 +439,15 @@ def _run_op(node: Value, arrays: list[np.ndarray]) -> np.ndarray:
     op = node.op
     recorded = [_recorded_shape(x) for x in node.inputs]
     try:
-        if all(a.shape == s for a, s in zip(arrays, recorded)) or isinstance(op, _NATIVE_BATCH):
+        if all(a.shape == s for a, s in zip(arrays, recorded)):
             return np.asarray(op.compute(*arrays))
         batch = _batch_shape(arrays, recorded)
         if batch is None:
             return np.asarray(op.compute(*arrays))
-        if isinstance(op, MatMul):
-            return _batched_matmul(batch, arrays, recorded)
-        rule = BATCH_RULES.get(type(op))
-        if rule is not None and len(arrays) == 1:
-            return rule(op, batch, np.broadcast_to(arrays[0], batch + recorded[0]), recorded[0])
-        return _pointwise(op, batch, arrays, recorded)
+        result = op.compute_batched(batch, arrays, recorded)
+        if result is NotImplemented:
+            return _pointwise(op, batch, arrays, recorded)
+        return result if type(result) is np.ndarray else np.asarray(result)
     except Exception as error:
         raise ValueError(
             f"Graph.run: {op!r} cannot run on input shapes "

@@ -9,7 +9,8 @@ the topological order (any depth), with
   the same (already simplified) inputs become one node; constants with equal
   dtype, shape and values become one leaf;
 * canonical order of the inputs of commutative ops (``EWiseAdd``,
-  ``EWiseMul``), so that ``a * b`` and ``b * a`` hash alike;
+  ``EWiseMul``, and any op class that declares ``commutative``, see
+  :class:`adjoint.Op`), so that ``a * b`` and ``b * a`` hash alike;
 * identities: ``x + 0``, ``x * 1``, ``x / 1``, ``x ** 1``, ``-(-x)``,
   reshape, broadcast, transpose or permute to the same shape and order, sums
   over no axes, a reshape of a reshape;
@@ -20,7 +21,8 @@ the topological order (any depth), with
   becomes a scalar op, ``x + x`` is ``2 x``, ``x * x`` is ``x ** 2`` and
   ``x ** p * x ** q`` is ``x ** (p + q)`` for integer powers;
 * a polynomial normal form: float32 and float64 sums, products, scalar ops and
-  integer powers are polynomials in their "atoms" (every other node: tanh(x),
+  integer powers (the op classes that declare ``polynomial``; their algebra is
+  in ``_Builder.poly``) are polynomials in their "atoms" (every other node: tanh(x),
   a leaf, a matmul, ...); each such node is rebuilt from its polynomial, like
   terms collected and products expanded, as a sum of scaled monomials in
   canonical order (``x ** k`` nodes shared), so equal polynomials hash alike.
@@ -228,7 +230,7 @@ _NEW_OPS: dict[Any, tuple[Any, Any]] = {}
 
 
 def _op_classes() -> tuple[dict[str, type], frozenset[type]]:
-    """The op classes the rewrites name, and those that polynomials read (imported once:
+    """The op classes the rules name, and those that polynomials read (imported once:
     ``adjoint.ops`` imports this package's engine, so not at module level)."""
     global _OPS
     if _OPS is None:
@@ -239,6 +241,8 @@ def _op_classes() -> tuple[dict[str, type], frozenset[type]]:
             EWiseAdd,
             EWiseDiv,
             EWiseMul,
+            Maximum,
+            Minimum,
             MulScalar,
             Negate,
             Permute,
@@ -256,6 +260,8 @@ def _op_classes() -> tuple[dict[str, type], frozenset[type]]:
             "add": EWiseAdd,
             "div": EWiseDiv,
             "mul": EWiseMul,
+            "maximum": Maximum,
+            "minimum": Minimum,
             "mul_scalar": MulScalar,
             "negate": Negate,
             "permute": Permute,
@@ -265,13 +271,9 @@ def _op_classes() -> tuple[dict[str, type], frozenset[type]]:
             "tanh_backward": TanhBackward,
             "transpose": Transpose,
         }
-        poly_kinds = frozenset(
-            ops[k]
-            for k in (
-                "add_scalar", "mul_scalar", "div_scalar", "negate", "add", "mul", "pow",
-                "tanh_backward",
-            )
-        )  # fmt: skip
+        # The polynomial normal form reads the ops that declare ``polynomial`` among
+        # those whose algebra it holds (``_Builder.poly``).
+        poly_kinds = frozenset(op for op in ops.values() if op.polynomial)
         _OPS = (ops, poly_kinds)
     return _OPS
 
@@ -516,7 +518,10 @@ class _Builder:
                     return built
         inputs = self.built(inputs)
         regroup = _regroupable(dtype)
-        for name, rule in self.rules.get(kind, ()):
+        rules = self.rules.get(kind)
+        if rules is None:
+            rules = _COMMUTE if kind.commutative else ()
+        for name, rule in rules:
             if not regroup and name in _REGROUPING:
                 continue
             result = rule(self, old, inputs)
@@ -710,10 +715,19 @@ def _scalar_factors(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value
 
 def _canonical_order(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
     """The inputs of a commutative op in the order they were first made."""
-    x, y = inputs
-    if b.rank[id(y)] < b.rank[id(x)]:
-        return b.make(old.op, (y, x), old)
-    return None
+    rank = b.rank
+    if len(inputs) == 2:
+        x, y = inputs
+        if rank[id(y)] < rank[id(x)]:
+            return b.make(old.op, (y, x), old)
+        return None
+    ordered = tuple(sorted(inputs, key=lambda x: rank[id(x)]))
+    return b.make(old.op, ordered, old) if ordered != inputs else None
+
+
+#: The rules of an op class that has none in the table: canonical order if it declares
+#: itself ``commutative`` (an op of the user's, say), else hash-consing alone.
+_COMMUTE = (("canonical order", _canonical_order),)
 
 
 def _uniform_divisor(b: _Builder, old: Value, inputs: tuple[Value, ...]) -> Value | None:
@@ -755,6 +769,10 @@ def _rules() -> dict[type, tuple[tuple[str, Any], ...]]:
                 ("scalar factors and powers", _scalar_factors),
             ),
             ops["div"]: (("uniform divisor", _uniform_divisor),),
+            # Commutative, but not bit for bit: np.maximum(0.0, -0.0) is -0.0 and
+            # np.maximum(-0.0, 0.0) is 0.0. Their inputs keep their order.
+            ops["maximum"]: (),
+            ops["minimum"]: (),
         }
     return _RULES
 

@@ -13,9 +13,11 @@ x*exp(x) + exp(x)
 The linear and arithmetic ops (``+ * / **``, reshape, transpose, permute,
 broadcast, sums, matmul, indexing, stack, concatenate, ...) need nothing: their
 ``compute`` works on object arrays as it is. Functions NumPy cannot apply to
-sympy objects (exp, log, sin, tanh, ...) and the kinks have a translation,
-keyed by op class (see :func:`register_translation`). The kinks translate so
-that sympy's derivative agrees with the subgradient adjoint chose:
+sympy objects (exp, log, sin, tanh, ...) and the kinks declare their sympy
+form, each op in its own class (its ``sympy`` method, see :class:`adjoint.Op`;
+:func:`register_translation` adds or overrides one from outside, and an op
+that declares none is tried with its ``compute``). The kinks translate so that
+sympy's derivative agrees with the subgradient adjoint chose:
 
 ==============  ===========================================  ============================
 op              sympy                                        derivative (sympy = adjoint)
@@ -244,7 +246,7 @@ def _element(value: Any, op_name: str) -> sympy.Expr:
         return _number(value)
     raise TypeError(
         f"to_sympy: {op_name} produced a {type(value).__name__} ({value!r}), not an "
-        "expression; give the op a translation with adjoint.symbolic.register_translation"
+        "expression; define the op's sympy method (or adjoint.symbolic.register_translation)"
     )
 
 
@@ -271,11 +273,9 @@ def _constant(data: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------ translations
 
-#: Translations by op class: ``fn(op, *object_arrays) -> object array``.
+#: Translations registered by op class: ``fn(op, *object_arrays) -> object array``.
+#: They take precedence over the ops' own ``sympy`` methods.
 _TRANSLATIONS: dict[type, Callable[..., Any]] = {}
-#: The same for adjoint's own ops, by class name, so that ops defined in other
-#: modules of adjoint are found without importing them here.
-_BUILTIN: dict[str, Callable[..., Any]] = {}
 
 
 def _is_int(value: Any) -> bool:
@@ -320,8 +320,10 @@ def register_translation(op_class: type) -> Callable[[Callable], Callable]:
     """Register ``fn(op, *object_arrays) -> object array`` as the sympy form of ``op_class``.
 
     Needed only for ops whose ``compute`` does not work on NumPy object arrays
-    of sympy expressions (NumPy's exp, comparisons, ...). Subclasses inherit a
-    translation unless they define their own ``compute``.
+    of sympy expressions (NumPy's exp, comparisons, ...). An op of your own can
+    define its ``sympy`` method instead; a registered translation takes
+    precedence over it. Subclasses inherit a translation (registered or
+    declared) unless they define their own ``compute``.
 
     >>> import numpy as np, sympy
     >>> import adjoint as ad
@@ -351,21 +353,16 @@ def register_translation(op_class: type) -> Callable[[Callable], Callable]:
     return decorate
 
 
-def _builtin(*names: str) -> Callable[[Callable], Callable]:
-    def decorate(fn: Callable) -> Callable:
-        for name in names:
-            _BUILTIN[name] = fn
-        return fn
-
-    return decorate
-
-
 def _translation(op_class: type) -> Callable[..., Any] | None:
-    """The translation of ``op_class`` or of the nearest base whose ``compute`` it keeps."""
+    """The registered translation or declared ``sympy`` method of ``op_class``, or of the
+    nearest base whose ``compute`` it keeps; None: ``Op.sympy``'s fallback to compute."""
     for cls in op_class.__mro__:
         fn = _TRANSLATIONS.get(cls)
-        if fn is None and cls.__module__.startswith("adjoint."):
-            fn = _BUILTIN.get(cls.__name__)
+        if fn is not None:
+            return fn
+        if cls is Op:
+            return None
+        fn = cls.__dict__.get("sympy")
         if fn is not None:
             return fn
         if "compute" in cls.__dict__:
@@ -374,143 +371,16 @@ def _translation(op_class: type) -> Callable[..., Any] | None:
 
 
 def has_translation(op_class: type) -> bool:
-    """True if ``op_class`` has a sympy translation (else ``to_sympy`` tries its ``compute``)."""
+    """True if ``op_class`` has a sympy translation, registered or its own ``sympy`` method
+    (else ``to_sympy`` tries its ``compute``)."""
     return _translation(_op_class_arg(op_class, "has_translation")) is not None
 
 
-def _elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
-    ufunc = np.frompyfunc(fn, 1, 1)
-    return lambda op, a: ufunc(a)
-
-
-for _name, _fn in [
-    ("Exp", sympy.exp),
-    ("Log", sympy.log),
-    ("Sin", sympy.sin),
-    ("Cos", sympy.cos),
-    ("Tanh", sympy.tanh),
-    ("Sqrt", sympy.sqrt),
-    ("Abs", sympy.Abs),
-    ("Sign", sympy.sign),
-    ("Step", lambda a: sympy.Heaviside(a, 0)),
-    ("ReLU", lambda a: a * sympy.Heaviside(a, 0)),
-    ("Sigmoid", lambda a: 1 / (1 + sympy.exp(-a))),
-]:
-    _BUILTIN[_name] = _elementwise(_fn)
-
-
-@_builtin("ReLUBackward")
-def _relu_backward(op, g, a):
-    return g * _BUILTIN["Step"](op, a)
-
-
-@_builtin("TanhBackward")
-def _tanh_backward(op, g, y):
-    return g * (1 - y**2)
-
-
-@_builtin("AddScalar")
-def _add_scalar(op, a):
-    return a + _number(op.scalar)
-
-
-@_builtin("MulScalar")
-def _mul_scalar(op, a):
-    return a * _number(op.scalar)
-
-
-@_builtin("DivScalar")
-def _div_scalar(op, a):
-    return a / _number(op.scalar)
-
-
-@_builtin("PowerScalar")
-def _power_scalar(op, a):
-    return a ** _number(op.scalar)
-
-
-@_builtin("ScalarPower")
-def _scalar_power(op, a):
-    return _number(op.scalar) ** a
-
-
-@_builtin("Maximum")
-def _maximum(op, a, b):
-    return np.frompyfunc(sympy.Max, 2, 1)(a, b)
-
-
-@_builtin("Minimum")
-def _minimum(op, a, b):
-    return np.frompyfunc(sympy.Min, 2, 1)(a, b)
-
-
-@_builtin("EqualMask")
-def _equal_mask(op, a, b):
-    return np.frompyfunc(lambda x, y: sympy.Piecewise((1, sympy.Eq(x, y)), (0, True)), 2, 1)(a, b)
-
-
-@_builtin("Where")
-def _where(op, cond, a, b):
-    def pick(c, x, y):
-        if c.is_zero is None:
-            return sympy.Piecewise((x, sympy.Ne(c, 0)), (y, True))
-        return y if c.is_zero else x
-
-    return np.frompyfunc(pick, 3, 1)(cond, a, b)
-
-
-def _reduce(a: np.ndarray, axes: Any, keepdims: bool, fn: Callable[..., Any]) -> np.ndarray:
-    axes = tuple(range(a.ndim)) if axes is None else tuple(int(k) for k in np.atleast_1d(axes))
-    rest = [k for k in range(a.ndim) if k not in axes]
-    moved = np.transpose(a, rest + list(axes))
-    rows = moved.reshape(moved.shape[: len(rest)] + (-1,))
-    out = np.empty(rows.shape[:-1], dtype=object)
-    for index in np.ndindex(out.shape):
-        out[index] = fn(*rows[index])
-    if keepdims:
-        out = out.reshape(tuple(1 if k in axes else n for k, n in enumerate(a.shape)))
-    return out
-
-
-@_builtin("Max")
-def _max(op, a):
-    return _reduce(a, op.axes, op.keepdims, sympy.Max)
-
-
-@_builtin("Min")
-def _min(op, a):
-    return _reduce(a, op.axes, op.keepdims, sympy.Min)
-
-
-@_builtin("Jacobian")
-def _jacobian(op, *arrays):
-    # adjoint.functional.Jacobian evaluates a traced vector-Jacobian product
-    # graph, linear in the cotangent leaf ``_u``: translate it once per basis
-    # cotangent, with the traced leaves standing for the node's inputs.
-    out_shape, in_shape = op._out_shape, op._in_shape
-    rows = []
-    for index in np.ndindex(out_shape):
-        basis = _constant(np.zeros(out_shape, dtype=np.int64))
-        basis[index] = sympy.Integer(1)
-        symbols = dict(zip(op._leaves, arrays))
-        symbols[op._u] = basis
-        row = _Translator(symbols, strict=False)(op._pulled)
-        rows.append(np.broadcast_to(row, in_shape))
-    return np.stack(rows).reshape(out_shape + in_shape)
-
-
 def _apply(op: Op, arrays: list[np.ndarray]) -> np.ndarray:
+    """``op`` on object arrays: its registered translation, else its ``sympy`` method, else
+    ``compute`` (``Op.sympy``, whose error names the op and what to define)."""
     fn = _translation(type(op))
-    try:
-        result = fn(op, *arrays) if fn is not None else op.compute(*arrays)
-    except Exception as error:
-        if fn is not None:
-            raise
-        raise TypeError(
-            f"to_sympy: {op.name} has no sympy translation and its compute does not work "
-            f"on sympy object arrays ({type(error).__name__}: {error}); register one with "
-            f"adjoint.symbolic.register_translation({op.name})"
-        ) from error
+    result = fn(op, *arrays) if fn is not None else Op.sympy(op, *arrays)
     return _objects(result, op.name)
 
 
@@ -1365,7 +1235,7 @@ def _formula(expr: Any) -> sympy.Expr:
     parses formulas (an ``ast`` check and size bounds first; never evaluated as Python,
     as ``sympy.sympify`` would), a number becomes a sympy number."""
     if isinstance(expr, str):
-        from adjoint.cli_diff import UsageError, parse_formula
+        from adjoint.cli.diff import UsageError, parse_formula
 
         try:
             return parse_formula(expr)

@@ -12,6 +12,9 @@ typed by hand:
   trace (Wengert list, ``v3 = exp(v1) = 2.718``) and the reverse sweep as
   adjoint equations (``v̄1 += v̄3 · exp(v1)``), with their values, as plain text,
   Markdown with LaTeX, or a LaTeX array.
+  Each op gives its own row: the ``formula`` and ``partials`` templates its
+  class declares (see :class:`adjoint.Op`); an op that declares none shows as
+  ``Name(v1, v2)``, with the generic partial ``v̄3 · ∂v3/∂v1``.
 """
 
 from __future__ import annotations
@@ -146,104 +149,10 @@ def _number(c: Any) -> str:
     return f"{c:g}" if isinstance(c, (int, float)) else str(c)
 
 
-#: Forward expression and local partials of each op, keyed by op class name.
-#: Placeholders: $0 $1 the inputs, $y the node, $g the node's adjoint, $c the
-#: op's scalar, $d the scalar minus one. Plain text first, LaTeX second.
-FORWARD: dict[str, tuple[str, str]] = {
-    "EWiseAdd": ("$0 + $1", "$0 + $1"),
-    "AddScalar": ("$0 + $c", "$0 + $c"),
-    "EWiseMul": ("$0 · $1", "$0 \\cdot $1"),
-    "MulScalar": ("$c · $0", "$c \\cdot $0"),
-    "EWiseDiv": ("$0 / $1", "$0 / $1"),
-    "DivScalar": ("$0 / $c", "$0 / $c"),
-    "PowerScalar": ("$0^$c", "$0^{$c}"),
-    "EWisePow": ("$0^$1", "$0^{$1}"),
-    "ScalarPower": ("$c^$0", "$c^{$0}"),
-    "Negate": ("−$0", "-$0"),
-    "Log": ("ln($0)", "\\ln($0)"),
-    "Exp": ("exp($0)", "\\exp($0)"),
-    "Sin": ("sin($0)", "\\sin($0)"),
-    "Cos": ("cos($0)", "\\cos($0)"),
-    "Tanh": ("tanh($0)", "\\tanh($0)"),
-    "TanhBackward": ("$0 · (1 − $1²)", "$0 \\cdot (1 - $1^{2})"),
-    "Sigmoid": ("σ($0)", "\\sigma($0)"),
-    "Sqrt": ("√$0", "\\sqrt{$0}"),
-    "Abs": ("|$0|", "|$0|"),
-    "ReLU": ("relu($0)", "\\operatorname{relu}($0)"),
-    "ReLUBackward": ("$0 · step($1)", "$0 \\cdot \\operatorname{step}($1)"),
-    "Step": ("step($0)", "\\operatorname{step}($0)"),
-    "Summation": ("sum($0)", "\\textstyle\\sum $0"),
-    "BroadcastTo": ("broadcast($0)", "\\operatorname{broadcast}($0)"),
-    "Reshape": ("reshape($0)", "\\operatorname{reshape}($0)"),
-    "Transpose": ("$0ᵀ", "$0^{\\top}"),
-    "Permute": ("permute($0)", "\\operatorname{permute}($0)"),
-    "MatMul": ("$0 @ $1", "$0 $1"),
-    "Maximum": ("max($0, $1)", "\\max($0, $1)"),
-    "Minimum": ("min($0, $1)", "\\min($0, $1)"),
-    "Max": ("max($0)", "\\max $0"),
-    "Min": ("min($0)", "\\min $0"),
-    "Sign": ("sign($0)", "\\operatorname{sign}($0)"),
-    "EqualMask": ("[$0 = $1]", "[$0 = $1]"),
-    "Where": ("where($0, $1, $2)", "\\operatorname{where}($0, $1, $2)"),
-    "GetItem": ("$0[index]", "$0[\\text{index}]"),
-    "ScatterAdd": ("scatter_add($0)", "\\operatorname{scatter\\_add}($0)"),
-}
-
-PARTIALS: dict[str, tuple[tuple[str, str], ...]] = {
-    "EWiseAdd": (("$g", "$g"), ("$g", "$g")),
-    "AddScalar": (("$g", "$g"),),
-    "EWiseMul": (("$g · $1", "$g \\cdot $1"), ("$g · $0", "$g \\cdot $0")),
-    "MulScalar": (("$g · $c", "$g \\cdot $c"),),
-    "EWiseDiv": (("$g / $1", "$g / $1"), ("−$g · $0 / $1²", "-$g \\cdot $0 / $1^{2}")),
-    "DivScalar": (("$g / $c", "$g / $c"),),
-    "PowerScalar": (("$g · $c · $0^$d", "$g \\cdot $c \\, $0^{$d}"),),
-    "EWisePow": (
-        ("$g · $1 · $0^($1 − 1)", "$g \\cdot $1 \\, $0^{$1 - 1}"),
-        ("$g · $y · ln($0)", "$g \\cdot $y \\ln($0)"),
-    ),
-    "ScalarPower": (("$g · $y · ln($c)", "$g \\cdot $y \\ln $c"),),
-    "Negate": (("−$g", "-$g"),),
-    "Log": (("$g / $0", "$g / $0"),),
-    "Exp": (("$g · exp($0)", "$g \\cdot \\exp($0)"),),
-    "Sin": (("$g · cos($0)", "$g \\cdot \\cos($0)"),),
-    "Cos": (("−$g · sin($0)", "-$g \\cdot \\sin($0)"),),
-    "Tanh": (("$g · (1 − $y²)", "$g \\cdot (1 - $y^{2})"),),
-    "TanhBackward": (
-        ("$g · (1 − $1²)", "$g \\cdot (1 - $1^{2})"),
-        ("−2 · $g · $0 · $1", "-2 $g \\, $0 \\, $1"),
-    ),
-    "Sigmoid": (("$g · $y · (1 − $y)", "$g \\cdot $y (1 - $y)"),),
-    "Sqrt": (("$g / (2 · $y)", "$g / (2 $y)"),),
-    "Abs": (("$g · sign($0)", "$g \\cdot \\operatorname{sign}($0)"),),
-    "ReLU": (("$g · step($0)", "$g \\cdot \\operatorname{step}($0)"),),
-    "ReLUBackward": (("$g · step($1)", "$g \\cdot \\operatorname{step}($1)"), ("0", "0")),
-    "Step": (("0", "0"),),
-    "Summation": (("broadcast($g)", "\\operatorname{broadcast}($g)"),),
-    "BroadcastTo": (("sum_to_shape($g)", "\\operatorname{sum\\_to\\_shape}($g)"),),
-    "Reshape": (("reshape($g)", "\\operatorname{reshape}($g)"),),
-    "Transpose": (("$gᵀ", "$g^{\\top}"),),
-    "Permute": (("permute⁻¹($g)", "\\operatorname{permute}^{-1}($g)"),),
-    "MatMul": (("$g @ $1ᵀ", "$g $1^{\\top}"), ("$0ᵀ @ $g", "$0^{\\top} $g")),
-    "Maximum": (
-        ("$g · [$0 = $y] / #attaining", "$g \\cdot [$0 = $y] / \\#\\text{attaining}"),
-        ("$g · [$1 = $y] / #attaining", "$g \\cdot [$1 = $y] / \\#\\text{attaining}"),
-    ),
-    "Minimum": (
-        ("$g · [$0 = $y] / #attaining", "$g \\cdot [$0 = $y] / \\#\\text{attaining}"),
-        ("$g · [$1 = $y] / #attaining", "$g \\cdot [$1 = $y] / \\#\\text{attaining}"),
-    ),
-    "Max": (("$g · [$0 = $y] / #ties", "$g \\cdot [$0 = $y] / \\#\\text{ties}"),),
-    "Min": (("$g · [$0 = $y] / #ties", "$g \\cdot [$0 = $y] / \\#\\text{ties}"),),
-    "Sign": (("0", "0"),),
-    "EqualMask": (("0", "0"), ("0", "0")),
-    "Where": (
-        ("0", "0"),
-        ("where($0, $g, 0)", "\\operatorname{where}($0, $g, 0)"),
-        ("where($0, 0, $g)", "\\operatorname{where}($0, 0, $g)"),
-    ),
-    "GetItem": (("scatter_add($g)", "\\operatorname{scatter\\_add}($g)"),),
-    "ScatterAdd": (("$g[index]", "$g[\\text{index}]"),),
-}
+# Each op declares its row of the tables: ``formula`` and ``partials`` (templates
+# with $0 $1 $2 the inputs, $y the node, $g the node's adjoint, $c the op's
+# scalar, $d the scalar minus one; see adjoint.Op). An op that declares none
+# shows as ``Name(v1, v2)`` and ``v̄3 · ∂v3/∂v1``.
 
 
 def _fill(template: str, subs: dict[str, str]) -> str:
@@ -271,7 +180,7 @@ def _bar(label: str) -> str:
 
 def _expression(graph: Any, node: Value, latex: bool) -> str:
     op = node.op
-    templates = FORWARD.get(op.name)
+    templates = op.formula
     if templates is None or len(node.inputs) > 3:
         args = ", ".join((_latex_label if latex else str)(graph.label(x)) for x in node.inputs)
         name = f"\\operatorname{{{op.name}}}" if latex else op.name
@@ -280,7 +189,7 @@ def _expression(graph: Any, node: Value, latex: bool) -> str:
 
 
 def _partial(graph: Any, node: Value, k: int, latex: bool) -> str:
-    templates = PARTIALS.get(node.op.name)
+    templates = node.op.partials
     subs = _subs(graph, node, latex)
     if templates is None or k >= len(templates):
         x = graph.label(node.inputs[k])

@@ -43,6 +43,9 @@ class ElementwiseOp(TensorOp):
     def infer_shape(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         return shapes[0]
 
+    def compute_batched(self, batch, arrays, shapes):
+        return self.compute(*arrays)  # NumPy broadcasts over the leading axes
+
 
 class UnaryFloatOp(ElementwiseOp):
     """Base of elementwise functions that give floats (exp, log, sin, ...) even for ints."""
@@ -53,6 +56,18 @@ class ScalarOp(ElementwiseOp):
 
     def __init__(self, scalar: Any) -> None:
         self.scalar = as_scalar(scalar, type(self).__name__)
+
+
+def sympy_elementwise(fn: Any, *arrays: np.ndarray) -> np.ndarray:
+    """``fn`` applied to the elements of object arrays (sympy expressions): for ``Op.sympy``."""
+    return np.frompyfunc(fn, len(arrays), 1)(*arrays)
+
+
+def sympy_number(value: Any) -> Any:
+    """A number as ``to_sympy`` makes constants exact (0.5 is 1/2, ``math.log(5)`` is log(5))."""
+    from adjoint.symbolic import _number
+
+    return _number(value)
 
 
 def is_scalar(value: Any) -> bool:

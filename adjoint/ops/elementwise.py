@@ -25,6 +25,8 @@ from adjoint.ops.common import (
     broadcast_shapes,
     is_scalar,
     no_adjoint,
+    sympy_elementwise,
+    sympy_number,
 )
 from adjoint.ops.linear import broadcast_to
 
@@ -93,6 +95,11 @@ __all__ = [
 class EWiseAdd(ElementwiseOp):
     """a + b."""
 
+    commutative = True
+    polynomial = True
+    formula = ("$0 + $1", "$0 + $1")
+    partials = (("$g", "$g"), ("$g", "$g"))
+
     def compute(self, a, b):
         return a + b
 
@@ -103,15 +110,27 @@ class EWiseAdd(ElementwiseOp):
 class AddScalar(ScalarOp):
     """a + scalar."""
 
+    polynomial = True
+    formula = ("$0 + $c", "$0 + $c")
+    partials = (("$g", "$g"),)
+
     def compute(self, a):
         return a + self.scalar
 
     def gradient(self, out_grad, node):
         return (out_grad,)
 
+    def sympy(self, a):
+        return a + sympy_number(self.scalar)
+
 
 class EWiseMul(ElementwiseOp):
     """a * b."""
+
+    commutative = True
+    polynomial = True
+    formula = ("$0 · $1", "$0 \\cdot $1")
+    partials = (("$g · $1", "$g \\cdot $1"), ("$g · $0", "$g \\cdot $0"))
 
     def compute(self, a, b):
         return a * b
@@ -130,6 +149,10 @@ class EWiseMul(ElementwiseOp):
 class MulScalar(ScalarOp):
     """a * scalar."""
 
+    polynomial = True
+    formula = ("$c · $0", "$c \\cdot $0")
+    partials = (("$g · $c", "$g \\cdot $c"),)
+
     def compute(self, a):
         return a * self.scalar
 
@@ -138,9 +161,15 @@ class MulScalar(ScalarOp):
         # new op object per backward step (fewer objects for the cyclic GC).
         return (_make(self, (out_grad,)),)
 
+    def sympy(self, a):
+        return a * sympy_number(self.scalar)
+
 
 class EWiseDiv(ElementwiseOp):
     """a / b."""
+
+    formula = ("$0 / $1", "$0 / $1")
+    partials = (("$g / $1", "$g / $1"), ("−$g · $0 / $1²", "-$g \\cdot $0 / $1^{2}"))
 
     def compute(self, a, b):
         return a / b
@@ -156,15 +185,26 @@ class EWiseDiv(ElementwiseOp):
 class DivScalar(ScalarOp):
     """a / scalar."""
 
+    polynomial = True
+    formula = ("$0 / $c", "$0 / $c")
+    partials = (("$g / $c", "$g / $c"),)
+
     def compute(self, a):
         return a / self.scalar
 
     def gradient(self, out_grad, node):
         return (_make(self, (out_grad,)),)  # as MulScalar's
 
+    def sympy(self, a):
+        return a / sympy_number(self.scalar)
+
 
 class PowerScalar(ScalarOp):
     """a ** scalar (the exponent a number: ``x ** 2``, ``x ** 2.2``, ``x ** -1``)."""
+
+    polynomial = True
+    formula = ("$0^$c", "$0^{$c}")
+    partials = (("$g · $c · $0^$d", "$g \\cdot $c \\, $0^{$d}"),)
 
     def compute(self, a):
         return a**self.scalar
@@ -180,6 +220,9 @@ class PowerScalar(ScalarOp):
             return (out_grad,)
         return (out_grad * power_scalar(a, p - 1) * p,)
 
+    def sympy(self, a):
+        return a ** sympy_number(self.scalar)
+
 
 class EWisePow(ElementwiseOp):
     """a ** b for two tensors.
@@ -193,6 +236,12 @@ class EWisePow(ElementwiseOp):
     be the formulas that sympy proves equal to its own derivatives. A number
     base (``0.0 ** x``, :class:`ScalarPower`) is exact, at no cost.
     """
+
+    formula = ("$0^$1", "$0^{$1}")
+    partials = (
+        ("$g · $1 · $0^($1 − 1)", "$g \\cdot $1 \\, $0^{$1 - 1}"),
+        ("$g · $y · ln($0)", "$g \\cdot $y \\ln($0)"),
+    )
 
     def compute(self, a, b):
         return a**b
@@ -214,6 +263,9 @@ class ScalarPower(ScalarOp):
     A negative base has no real logarithm: its gradient is refused.
     """
 
+    formula = ("$c^$0", "$c^{$0}")
+    partials = (("$g · $y · ln($c)", "$g \\cdot $y \\ln $c"),)
+
     def compute(self, a):
         return np.power(self.scalar, a, dtype=np.result_type(a.dtype, self.scalar, np.float16))
 
@@ -227,12 +279,19 @@ class ScalarPower(ScalarOp):
             return (out_grad * where(step(node.inputs[0]), 0.0, node * -math.inf),)
         return (out_grad * node * math.log(self.scalar),)
 
+    def sympy(self, a):
+        return sympy_number(self.scalar) ** a
+
 
 # ----------------------------------------------------------------- unary ops
 
 
 class Negate(ElementwiseOp):
     """-a."""
+
+    polynomial = True
+    formula = ("−$0", "-$0")
+    partials = (("−$g", "-$g"),)
 
     def compute(self, a):
         return -a
@@ -244,15 +303,26 @@ class Negate(ElementwiseOp):
 class Log(UnaryFloatOp):
     """Natural logarithm."""
 
+    formula = ("ln($0)", "\\ln($0)")
+    partials = (("$g / $0", "$g / $0"),)
+
     def compute(self, a):
         return np.log(a)
 
     def gradient(self, out_grad, node):
         return (out_grad / node.inputs[0],)
 
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(sympy.log, a)
+
 
 class Exp(UnaryFloatOp):
     """e ** a."""
+
+    formula = ("exp($0)", "\\exp($0)")
+    partials = (("$g · exp($0)", "$g \\cdot \\exp($0)"),)
 
     def compute(self, a):
         return np.exp(a)
@@ -260,9 +330,17 @@ class Exp(UnaryFloatOp):
     def gradient(self, out_grad, node):
         return (out_grad * node,)
 
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(sympy.exp, a)
+
 
 class Sin(UnaryFloatOp):
     """sin a."""
+
+    formula = ("sin($0)", "\\sin($0)")
+    partials = (("$g · cos($0)", "$g \\cdot \\cos($0)"),)
 
     def compute(self, a):
         return np.sin(a)
@@ -270,15 +348,28 @@ class Sin(UnaryFloatOp):
     def gradient(self, out_grad, node):
         return (out_grad * cos(node.inputs[0]),)
 
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(sympy.sin, a)
+
 
 class Cos(UnaryFloatOp):
     """cos a."""
+
+    formula = ("cos($0)", "\\cos($0)")
+    partials = (("−$g · sin($0)", "-$g \\cdot \\sin($0)"),)
 
     def compute(self, a):
         return np.cos(a)
 
     def gradient(self, out_grad, node):
         return (-(out_grad * sin(node.inputs[0])),)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(sympy.cos, a)
 
 
 class Step(ElementwiseOp):
@@ -288,11 +379,19 @@ class Step(ElementwiseOp):
     the gradient rule returns zeros, so relu's second derivative is 0.
     """
 
+    formula = ("step($0)", "\\operatorname{step}($0)")
+    partials = (("0", "0"),)
+
     def compute(self, a):
         return (a > 0).astype(a.dtype)
 
     def gradient(self, out_grad, node):
         return (out_grad * 0.0,)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(lambda x: sympy.Heaviside(x, 0), a)
 
 
 class ReLU(ElementwiseOp):
@@ -305,11 +404,19 @@ class ReLU(ElementwiseOp):
     and the NaN still shows in the value and everything computed from it.
     """
 
+    formula = ("relu($0)", "\\operatorname{relu}($0)")
+    partials = (("$g · step($0)", "$g \\cdot \\operatorname{step}($0)"),)
+
     def compute(self, a):
         return np.maximum(a, 0)
 
     def gradient(self, out_grad, node):
         return (_make(_RELU_BACKWARD, (out_grad, node.inputs[0])),)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(lambda x: x * sympy.Heaviside(x, 0), a)
 
 
 class ReLUBackward(ElementwiseOp):
@@ -323,6 +430,9 @@ class ReLUBackward(ElementwiseOp):
     gives it).
     """
 
+    formula = ("$0 · step($1)", "$0 \\cdot \\operatorname{step}($1)")
+    partials = (("$g · step($1)", "$g \\cdot \\operatorname{step}($1)"), ("0", "0"))
+
     def compute(self, g, a):
         return g * (a > 0)
 
@@ -333,16 +443,29 @@ class ReLUBackward(ElementwiseOp):
             out_grad * 0.0 if a.requires_grad else no_adjoint(a),
         )
 
+    def sympy(self, g, a):
+        import sympy
+
+        return g * sympy_elementwise(lambda x: sympy.Heaviside(x, 0), a)
+
 
 class Tanh(UnaryFloatOp):
     """tanh a. Its adjoint ``out_grad * (1 - y**2)`` uses the node y itself, as one
     :class:`TanhBackward` node."""
+
+    formula = ("tanh($0)", "\\tanh($0)")
+    partials = (("$g · (1 − $y²)", "$g \\cdot (1 - $y^{2})"),)
 
     def compute(self, a):
         return np.tanh(a)
 
     def gradient(self, out_grad, node):
         return (_make(_TANH_BACKWARD, (out_grad, node)),)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(sympy.tanh, a)
 
 
 class TanhBackward(ElementwiseOp):
@@ -358,6 +481,13 @@ class TanhBackward(ElementwiseOp):
     ``TanhBackward(out_grad, y)`` for g and ``-2 out_grad g y`` for y.
     """
 
+    polynomial = True
+    formula = ("$0 · (1 − $1²)", "$0 \\cdot (1 - $1^{2})")
+    partials = (
+        ("$g · (1 − $1²)", "$g \\cdot (1 - $1^{2})"),
+        ("−2 · $g · $0 · $1", "-2 $g \\, $0 \\, $1"),
+    )
+
     def compute(self, g, y):
         return g * (1 - y * y)
 
@@ -367,6 +497,9 @@ class TanhBackward(ElementwiseOp):
             _make(self, (out_grad, y)) if g.requires_grad else no_adjoint(g),
             out_grad * g * y * -2 if y.requires_grad else no_adjoint(y),
         )
+
+    def sympy(self, g, y):
+        return g * (1 - y**2)
 
 
 class Sigmoid(UnaryFloatOp):
@@ -382,6 +515,9 @@ class Sigmoid(UnaryFloatOp):
     built from this op again. Tested against the composition.
     """
 
+    formula = ("σ($0)", "\\sigma($0)")
+    partials = (("$g · $y · (1 − $y)", "$g \\cdot $y (1 - $y)"),)
+
     def compute(self, a):
         if a.dtype.kind == "b":  # -a is undefined for bools; exp(bool) is float16 in NumPy
             a = a.astype(np.float16)
@@ -391,15 +527,28 @@ class Sigmoid(UnaryFloatOp):
     def gradient(self, out_grad, node):
         return (out_grad * node * sigmoid(-node.inputs[0]),)
 
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(lambda x: 1 / (1 + sympy.exp(-x)), a)
+
 
 class Sqrt(UnaryFloatOp):
     """Square root (NaN below 0, as NumPy). d/da sqrt(a) = 1 / (2 sqrt(a)), infinite at 0."""
+
+    formula = ("√$0", "\\sqrt{$0}")
+    partials = (("$g / (2 · $y)", "$g / (2 $y)"),)
 
     def compute(self, a):
         return np.sqrt(a)
 
     def gradient(self, out_grad, node):
         return (out_grad / (node * 2),)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(sympy.sqrt, a)
 
 
 class Sign(ElementwiseOp):
@@ -409,11 +558,19 @@ class Sign(ElementwiseOp):
     derivative is zero wherever it exists.
     """
 
+    formula = ("sign($0)", "\\operatorname{sign}($0)")
+    partials = (("0", "0"),)
+
     def compute(self, a):
         return np.sign(a) if a.dtype.kind != "b" else a.copy()  # NumPy has no bool sign
 
     def gradient(self, out_grad, node):
         return (out_grad * 0.0,)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(sympy.sign, a)
 
 
 class Abs(ElementwiseOp):
@@ -423,11 +580,19 @@ class Abs(ElementwiseOp):
     gives 0: kept on purpose, so that a NaN input shows in its gradient.
     """
 
+    formula = ("|$0|", "|$0|")
+    partials = (("$g · sign($0)", "$g \\cdot \\operatorname{sign}($0)"),)
+
     def compute(self, a):
         return np.abs(a)
 
     def gradient(self, out_grad, node):
         return (out_grad * sign(node.inputs[0]),)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(sympy.Abs, a)
 
 
 class EqualMask(ElementwiseOp):
@@ -439,6 +604,9 @@ class EqualMask(ElementwiseOp):
     :class:`Step`, its gradient is zero (the mask is piecewise constant).
     """
 
+    formula = ("[$0 = $1]", "[$0 = $1]")
+    partials = (("0", "0"), ("0", "0"))
+
     def compute(self, a, b):
         equal = a == b
         if b.dtype.kind == "f":
@@ -449,6 +617,11 @@ class EqualMask(ElementwiseOp):
 
     def gradient(self, out_grad, node):
         return out_grad * 0.0, out_grad * 0.0
+
+    def sympy(self, a, b):
+        import sympy
+
+        return sympy_elementwise(lambda x, y: sympy.Piecewise((1, sympy.Eq(x, y)), (0, True)), a, b)
 
 
 def _share_extreme(out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
@@ -470,21 +643,45 @@ class Maximum(ElementwiseOp):
     sum to twice out_grad; here they always sum to out_grad, as at ties.
     """
 
+    commutative = True
+    formula = ("max($0, $1)", "\\max($0, $1)")
+    partials = (
+        ("$g · [$0 = $y] / #attaining", "$g \\cdot [$0 = $y] / \\#\\text{attaining}"),
+        ("$g · [$1 = $y] / #attaining", "$g \\cdot [$1 = $y] / \\#\\text{attaining}"),
+    )
+
     def compute(self, a, b):
         return np.maximum(a, b)
 
     def gradient(self, out_grad, node):
         return _share_extreme(out_grad, node)
 
+    def sympy(self, a, b):
+        import sympy
+
+        return sympy_elementwise(sympy.Max, a, b)
+
 
 class Minimum(ElementwiseOp):
     """The smaller of a and b, elementwise; the adjoint is shared as for :class:`Maximum`."""
+
+    commutative = True
+    formula = ("min($0, $1)", "\\min($0, $1)")
+    partials = (
+        ("$g · [$0 = $y] / #attaining", "$g \\cdot [$0 = $y] / \\#\\text{attaining}"),
+        ("$g · [$1 = $y] / #attaining", "$g \\cdot [$1 = $y] / \\#\\text{attaining}"),
+    )
 
     def compute(self, a, b):
         return np.minimum(a, b)
 
     def gradient(self, out_grad, node):
         return _share_extreme(out_grad, node)
+
+    def sympy(self, a, b):
+        import sympy
+
+        return sympy_elementwise(sympy.Min, a, b)
 
 
 class Where(ElementwiseOp):
@@ -495,6 +692,13 @@ class Where(ElementwiseOp):
     infinite derivative of the unselected branch is still NaN).
     """
 
+    formula = ("where($0, $1, $2)", "\\operatorname{where}($0, $1, $2)")
+    partials = (
+        ("0", "0"),
+        ("where($0, $g, 0)", "\\operatorname{where}($0, $g, 0)"),
+        ("where($0, 0, $g)", "\\operatorname{where}($0, 0, $g)"),
+    )
+
     def compute(self, cond, a, b):
         return np.where(cond, a, b)
 
@@ -502,6 +706,16 @@ class Where(ElementwiseOp):
         cond = node.inputs[0]
         zeros = out_grad * 0.0
         return zeros, where(cond, out_grad, zeros), where(cond, zeros, out_grad)
+
+    def sympy(self, cond, a, b):
+        import sympy
+
+        def pick(c, x, y):
+            if c.is_zero is None:
+                return sympy.Piecewise((x, sympy.Ne(c, 0)), (y, True))
+            return y if c.is_zero else x
+
+        return sympy_elementwise(pick, cond, a, b)
 
 
 # ------------------------------------------------------------------ functions

@@ -59,6 +59,9 @@ def _has_arrays(index: tuple) -> bool:
 class GetItem(TensorOp):
     """``a[index]`` (NumPy's basic and advanced indexing); ``index`` is a normalized tuple."""
 
+    formula = ("$0[index]", "$0[\\text{index}]")
+    partials = (("scatter_add($g)", "\\operatorname{scatter\\_add}($g)"),)
+
     def __init__(self, index: tuple) -> None:
         self.index = index
 
@@ -67,6 +70,11 @@ class GetItem(TensorOp):
 
     def gradient(self, out_grad, node):
         return (ScatterAdd(self.index, node.inputs[0].shape)(out_grad),)
+
+    def compute_batched(self, batch, arrays, shapes):
+        if _has_arrays(self.index):  # index arrays would move the batch axes
+            return NotImplemented
+        return arrays[0][(slice(None),) * len(batch) + self.index]
 
     def infer_shape(self, shape):
         return _indexed_shape(shape, self.index)
@@ -78,6 +86,9 @@ class ScatterAdd(TensorOp):
     Repeated integer indices accumulate. Without index arrays no position can
     repeat, and a plain assignment into the zeros does the same, faster.
     """
+
+    formula = ("scatter_add($0)", "\\operatorname{scatter\\_add}($0)")
+    partials = (("$g[index]", "$g[\\text{index}]"),)
 
     def __init__(self, index: tuple, shape: tuple[int, ...]) -> None:
         self.index = index
@@ -93,6 +104,14 @@ class ScatterAdd(TensorOp):
 
     def gradient(self, out_grad, node):
         return (GetItem(self.index)(out_grad),)
+
+    def compute_batched(self, batch, arrays, shapes):
+        if _has_arrays(self.index):
+            return NotImplemented
+        (g,) = arrays
+        out = np.zeros(batch + self.shape, dtype=g.dtype)
+        out[(slice(None),) * len(batch) + self.index] = g
+        return out
 
     def infer_shape(self, shape):
         return self.shape

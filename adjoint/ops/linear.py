@@ -52,6 +52,9 @@ class Transpose(TensorOp):
     rules make their nodes without the check.
     """
 
+    formula = ("$0ᵀ", "$0^{\\top}")
+    partials = (("$gᵀ", "$g^{\\top}"),)
+
     def __init__(self, axes: tuple[int, int] | None = None) -> None:
         self.axes = axes
 
@@ -70,6 +73,10 @@ class Transpose(TensorOp):
     def gradient(self, out_grad, node):
         return (transpose(out_grad, self.axes),)
 
+    def compute_batched(self, batch, arrays, shapes):
+        i, j = self._pair(len(shapes[0]))
+        return np.swapaxes(arrays[0], len(batch) + i, len(batch) + j)
+
     def infer_shape(self, shape):
         i, j = self._pair(len(shape))
         result = list(shape)
@@ -84,6 +91,9 @@ class Permute(TensorOp):
     axes, as :func:`permute` does; negative axes are stored as their positive
     equivalents (the gradient's inverse permutation needs them so).
     """
+
+    formula = ("permute($0)", "\\operatorname{permute}($0)")
+    partials = (("permute⁻¹($g)", "\\operatorname{permute}^{-1}($g)"),)
 
     def __init__(self, axes: tuple[int, ...]) -> None:
         try:
@@ -102,6 +112,10 @@ class Permute(TensorOp):
     def gradient(self, out_grad, node):
         return (permute(out_grad, tuple(int(k) for k in np.argsort(self.axes))),)
 
+    def compute_batched(self, batch, arrays, shapes):
+        b = len(batch)
+        return np.transpose(arrays[0], tuple(range(b)) + tuple(b + k for k in self.axes))
+
     def infer_shape(self, shape):
         return tuple(shape[k] for k in self.axes)
 
@@ -112,6 +126,9 @@ class Reshape(TensorOp):
     Called directly, the op checks ``shape`` against the input, as
     :func:`reshape` does, and resolves a -1 (lazy mode records the full shape).
     """
+
+    formula = ("reshape($0)", "\\operatorname{reshape}($0)")
+    partials = (("reshape($g)", "\\operatorname{reshape}($g)"),)
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = _shape_tuple(shape, "Reshape")
@@ -127,6 +144,9 @@ class Reshape(TensorOp):
     def gradient(self, out_grad, node):
         return (_reshape(out_grad, node.inputs[0].shape),)
 
+    def compute_batched(self, batch, arrays, shapes):
+        return np.reshape(arrays[0], batch + self.shape)
+
     def infer_shape(self, shape):
         return self.shape
 
@@ -137,6 +157,9 @@ class BroadcastTo(TensorOp):
     Called directly, the op checks ``shape`` against the input, as
     :func:`broadcast_to` does.
     """
+
+    formula = ("broadcast($0)", "\\operatorname{broadcast}($0)")
+    partials = (("sum_to_shape($g)", "\\operatorname{sum\\_to\\_shape}($g)"),)
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = _shape_tuple(shape, "BroadcastTo")
@@ -152,6 +175,11 @@ class BroadcastTo(TensorOp):
     def gradient(self, out_grad, node):
         return (_sum_to_shape(out_grad, node.inputs[0].shape),)
 
+    def compute_batched(self, batch, arrays, shapes):
+        (shape,) = shapes
+        a = np.reshape(arrays[0], batch + (1,) * (len(self.shape) - len(shape)) + shape)
+        return np.broadcast_to(a, batch + self.shape)
+
     def infer_shape(self, shape):
         return self.shape
 
@@ -164,6 +192,9 @@ class Summation(TensorOp):
     tuple of non-negative ints (an int or negative axes would give lazy mode a
     wrong shape).
     """
+
+    formula = ("sum($0)", "\\textstyle\\sum $0")
+    partials = (("broadcast($g)", "\\operatorname{broadcast}($g)"),)
 
     def __init__(self, axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
         self.axes = axes
@@ -191,6 +222,11 @@ class Summation(TensorOp):
         in_shape = node.inputs[0].shape
         kept = _kept_shape(in_shape, self.axes)
         return (_broadcast_to(_reshape(out_grad, kept), in_shape),)
+
+    def compute_batched(self, batch, arrays, shapes):
+        b = len(batch)
+        axes = range(b, b + len(shapes[0])) if self.axes is None else (b + k for k in self.axes)
+        return np.asarray(np.sum(arrays[0], axis=tuple(axes), keepdims=self.keepdims))
 
     def infer_shape(self, shape):
         kept = _kept_shape(shape, self.axes)

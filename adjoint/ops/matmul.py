@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from adjoint.autograd import Tensor, TensorOp
 from adjoint.ops.common import as_tensor, broadcast_shapes, no_adjoint
 from adjoint.ops.linear import Transpose, reshape, sum_to_shape
@@ -31,6 +33,9 @@ class MatMul(TensorOp):
     2 dimensions, which its gradient rule cannot transpose; :func:`matmul`
     (``a @ b``) turns 1-D operands into matrices first.
     """
+
+    formula = ("$0 @ $1", "$0 $1")
+    partials = (("$g @ $1ᵀ", "$g $1^{\\top}"), ("$0ᵀ @ $g", "$0^{\\top} $g"))
 
     def __call__(self, a: Tensor, b: Tensor) -> Tensor:
         if a.ndim < 2 or b.ndim < 2:
@@ -51,6 +56,16 @@ class MatMul(TensorOp):
             sum_to_shape(_mm(out_grad, _t(b)), a.shape) if a.requires_grad else no_adjoint(a),
             sum_to_shape(_mm(_t(a), out_grad), b.shape) if b.requires_grad else no_adjoint(b),
         )
+
+    def compute_batched(self, batch, arrays, shapes):
+        # The batch axes go in front of both operands' own (broadcast) batch axes.
+        ndim = max(len(s) for s in shapes)
+        aligned = []
+        for a, s in zip(arrays, shapes):
+            own = a.shape[: a.ndim - len(s)]
+            lead = (1,) * (len(batch) - len(own))
+            aligned.append(np.reshape(a, lead + own + (1,) * (ndim - len(s)) + s))
+        return np.matmul(*aligned)
 
     def infer_shape(self, shape_a, shape_b):
         return broadcast_shapes(shape_a[:-2], shape_b[:-2], "matmul") + (shape_a[-2], shape_b[-1])

@@ -83,8 +83,25 @@ def _share_among_ties(out_grad: Tensor, node: Tensor, axes: tuple[int, ...] | No
     return broadcast_to(share, shape) * mask
 
 
+def _sympy_reduce(a: np.ndarray, axes: Any, keepdims: bool, fn: Any) -> np.ndarray:
+    """``fn`` (sympy's Max or Min) of the elements of ``a`` over ``axes``: their sympy form."""
+    axes = tuple(range(a.ndim)) if axes is None else tuple(int(k) for k in np.atleast_1d(axes))
+    rest = [k for k in range(a.ndim) if k not in axes]
+    moved = np.transpose(a, rest + list(axes))
+    rows = moved.reshape(moved.shape[: len(rest)] + (-1,))
+    out = np.empty(rows.shape[:-1], dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = fn(*rows[index])
+    if keepdims:
+        out = out.reshape(tuple(1 if k in axes else n for k, n in enumerate(a.shape)))
+    return out
+
+
 class Max(TensorOp):
     """The maximum over ``axes``; k tied maxima each get 1/k of the adjoint."""
+
+    formula = ("max($0)", "\\max $0")
+    partials = (("$g · [$0 = $y] / #ties", "$g \\cdot [$0 = $y] / \\#\\text{ties}"),)
 
     def __init__(self, axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
         self.axes = axes
@@ -96,12 +113,20 @@ class Max(TensorOp):
     def gradient(self, out_grad, node):
         return (_share_among_ties(out_grad, node, self.axes),)
 
+    def sympy(self, a):
+        import sympy
+
+        return _sympy_reduce(a, self.axes, self.keepdims, sympy.Max)
+
     def infer_shape(self, shape):
         return _kept_shape(shape, self.axes) if self.keepdims else _reduced_shape(shape, self.axes)
 
 
 class Min(TensorOp):
     """The minimum over ``axes``; k tied minima each get 1/k of the adjoint."""
+
+    formula = ("min($0)", "\\min $0")
+    partials = (("$g · [$0 = $y] / #ties", "$g \\cdot [$0 = $y] / \\#\\text{ties}"),)
 
     def __init__(self, axes: tuple[int, ...] | None = None, keepdims: bool = False) -> None:
         self.axes = axes
@@ -112,6 +137,11 @@ class Min(TensorOp):
 
     def gradient(self, out_grad, node):
         return (_share_among_ties(out_grad, node, self.axes),)
+
+    def sympy(self, a):
+        import sympy
+
+        return _sympy_reduce(a, self.axes, self.keepdims, sympy.Min)
 
     def infer_shape(self, shape):
         return _kept_shape(shape, self.axes) if self.keepdims else _reduced_shape(shape, self.axes)

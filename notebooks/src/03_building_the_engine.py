@@ -248,6 +248,39 @@ print(f"adjoint: {float(first):.12f} {float(second):.12f}")
 print(f"sympy:   {float(d1.subs(sx, 0.5)):.12f} {float(d2.subs(sx, 0.5)):.12f}")
 
 # %% [markdown]
+# ## What the tools know about an op
+#
+# Besides `compute` and `gradient`, an op may declare what the tools need, next to
+# them (`ad.Op` documents each): `formula` and `partials` for the textbook tables,
+# `sympy` for `ad.symbolic.to_sympy` (needed where `compute` calls a NumPy function
+# that sympy objects lack, as `np.arctan`), `commutative`, and `compute_batched` for
+# `Graph.run` on a batch. An op that declares nothing still works: the tools fall
+# back to what it has, and say what it lacks.
+
+# %%
+class Arctan(ad.TensorOp):
+    formula = ("atan($0)", "\\arctan($0)")
+    partials = (("$g / (1 + $0²)", "$g / (1 + $0^{2})"),)
+
+    def compute(self, a):
+        return np.arctan(a)
+
+    def gradient(self, out_grad, node):
+        (a,) = node.inputs
+        return (out_grad / (a * a + 1.0),)
+
+    def sympy(self, a):
+        return np.frompyfunc(sympy.atan, 1, 1)(a)
+
+
+x = ad.Tensor(0.5, name="x")
+y = Arctan()(x) * x
+print(ad.symbolic.to_sympy(y))
+print(ad.Graph(y).forward_trace())
+sx = sympy.Symbol("x", real=True)
+assert ad.symbolic.to_sympy(y) == sympy.atan(sx) * sx
+
+# %% [markdown]
 # ## The classic course task
 #
 # The first exercise of CMU's Deep Learning Systems course, run unchanged:
