@@ -23,13 +23,8 @@ from typing import Any
 import numpy as np
 
 from adjoint.anomaly import check_value, is_anomaly_enabled
-from adjoint.autograd import (
-    Value,
-    _flag_arg,
-    _in_dtype,
-    derivative_order,
-    find_topo_sort,
-)
+from adjoint.autograd import Value, _flag_arg, derivative_order, find_topo_sort
+from adjoint.tensor import _in_dtype
 
 __all__ = ["Graph"]
 

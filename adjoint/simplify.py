@@ -117,7 +117,8 @@ from typing import Any
 import numpy as np
 
 from adjoint import autograd
-from adjoint.autograd import Tensor, Value, _flag_arg, derivative_order, find_topo_sort
+from adjoint.autograd import Value, _flag_arg, derivative_order, find_topo_sort
+from adjoint.tensor import Tensor
 
 __all__ = ["simplify", "Simplified", "census", "Census", "RewriteError", "verify_rewrites"]
 

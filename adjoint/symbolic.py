@@ -72,13 +72,8 @@ from typing import Any
 import numpy as np
 import sympy
 
-from adjoint.autograd import (
-    Op,
-    Tensor,
-    Value,
-    compute_gradient_of_variables,
-    find_topo_sort,
-)
+from adjoint.autograd import Op, Value, compute_gradient_of_variables, find_topo_sort
+from adjoint.tensor import Tensor
 
 __all__ = [
     "to_sympy",

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from adjoint import autograd
-from adjoint.autograd import Op, Tensor, Value
+from adjoint.autograd import Op, Value
+from adjoint.tensor import Tensor
 
 __all__ = [
     "Step",

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, TensorOp, Value, _to_array
+from adjoint.autograd import Value
+from adjoint.tensor import Tensor, TensorOp, _to_array
 
 
 class ElementwiseOp(TensorOp):

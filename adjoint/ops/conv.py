@@ -42,12 +42,12 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, TensorOp
 from adjoint.ops.common import as_int, as_shape, as_tensor, is_int
 from adjoint.ops.linear import permute, reshape
 from adjoint.ops.matmul import matmul
 from adjoint.ops.reductions import max as max_over
 from adjoint.ops.reductions import mean
+from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
     "Im2Col",

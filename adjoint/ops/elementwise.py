@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor
 from adjoint.ops.common import (
     ElementwiseOp,
     ScalarOp,
@@ -29,6 +28,7 @@ from adjoint.ops.common import (
     sympy_number,
 )
 from adjoint.ops.linear import broadcast_to
+from adjoint.tensor import Tensor
 
 __all__ = [
     "EWiseAdd",

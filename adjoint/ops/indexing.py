@@ -29,8 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, TensorOp, Value
+from adjoint.autograd import Value
 from adjoint.ops.common import as_shape, as_tensor
+from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
     "GetItem",

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, TensorOp
 from adjoint.ops.common import as_flag, as_int, as_shape, as_tensor, is_int, normalize_axes
+from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
     "Transpose",

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, TensorOp
 from adjoint.ops.common import as_tensor, broadcast_shapes, no_adjoint
 from adjoint.ops.linear import Transpose, reshape, sum_to_shape
+from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
     "MatMul",

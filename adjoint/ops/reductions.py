@@ -38,10 +38,11 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, TensorOp, no_grad
+from adjoint.autograd import no_grad
 from adjoint.ops.common import as_flag, as_tensor, normalize_axes
 from adjoint.ops.elementwise import abs, divide_scalar, equal_mask, exp, log, where
 from adjoint.ops.linear import broadcast_to, reshape, summation
+from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
     "Max",

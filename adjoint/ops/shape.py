@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Tensor, TensorOp
 from adjoint.ops.common import as_int, as_tensor, is_int, normalize_axes
 from adjoint.ops.indexing import GetItem
 from adjoint.ops.linear import reshape
+from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
     "Stack",

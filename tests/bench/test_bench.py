@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import adjoint
-from adjoint import __main__ as cli
+import adjoint.cli as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--quick", "--reps", "1", "--min-time", "0", "--threads", "0"]

@@ -22,7 +22,8 @@ import sympy
 
 import adjoint as ad
 from adjoint import symbolic
-from adjoint.autograd import Op, TensorOp
+from adjoint.autograd import Op
+from adjoint.tensor import TensorOp
 from tests.helpers.oracle import SinWrongSecond, WrongSin
 
 RNG = np.random.default_rng(7)
@@ -535,7 +536,12 @@ def _chain(x, steps, c=1.0001):
 
 @pytest.fixture
 def deep_calls(monkeypatch):
-    """The functions that needed symbolic's deep thread, by name, in order."""
+    """The functions that needed symbolic's deep thread, by name, in order.
+
+    sympy's cache is cleared first: formulas an earlier test in this process
+    built are cached with their hashes, and need no recursion to build again.
+    """
+    sympy.core.cache.clear_cache()
     calls = []
     run = symbolic._in_deep_thread
 
