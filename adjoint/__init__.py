@@ -37,15 +37,13 @@ from adjoint.autograd import (
     set_lazy_mode,
     toposort,
 )
-from adjoint.drawing import GraphTooLargeError
 from adjoint.functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
-from adjoint.graph import Graph
+from adjoint.graph import Graph, GraphTooLargeError, evaluation_steps, trace_evaluation
 from adjoint.init import cpu, default_device
 from adjoint.io import load, save
 from adjoint.numerical import gradcheck
 from adjoint.ops import *
 from adjoint.simplify import RewriteError, census, simplify, verify_rewrites
 from adjoint.tensor import Tensor, TensorOp
-from adjoint.tracing import evaluation_steps, trace_evaluation
 
 __version__ = "0.1.0"

@@ -862,8 +862,7 @@ def _check_draw_path(path: str) -> None:
 
 
 def _draw(tensors: list[Tensor], path: str) -> None:
-    from adjoint.drawing import GraphTooLargeError
-    from adjoint.graph import MAX_DRAWN_NODES, Graph
+    from adjoint.graph import MAX_DRAWN_NODES, Graph, GraphTooLargeError
 
     graph = Graph(*tensors)
     try:

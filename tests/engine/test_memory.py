@@ -119,7 +119,7 @@ def _lazy_backward_then_clear():
 
 
 def _drawn_and_traced():
-    from adjoint import drawing, tracing
+    from adjoint.graph import drawing, tracing
 
     g = ad.grad(lambda t: _tanh_x(t).sum())(np.array([0.3, 0.5]))
     graph = ad.Graph(g)

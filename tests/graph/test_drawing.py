@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import adjoint as ad
-from adjoint import drawing
-from adjoint.graph import MAX_DRAWN_NODES
+from adjoint.graph import MAX_DRAWN_NODES, drawing
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -14,7 +14,7 @@ import inspect
 import numpy as np
 
 import adjoint as ad
-from adjoint import drawing, tracing
+from adjoint.graph import drawing, tracing
 from tests.helpers.errors import _T, _V, S, X
 from tests.helpers.errors import check as _check
 from tests.helpers.errors import enter as _enter

@@ -7,7 +7,7 @@ import pytest
 
 import adjoint as ad
 from adjoint import autograd
-from adjoint.tracing import _value_text
+from adjoint.graph.tracing import _value_text
 from tests.helpers.graphs import classic
 
 # ---------------------------------------------------------------------- tables

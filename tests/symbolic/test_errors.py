@@ -13,7 +13,8 @@ import numpy as np
 import sympy
 
 import adjoint as ad
-from adjoint import drawing, io, symbolic, tracing
+from adjoint import io, symbolic
+from adjoint.graph import drawing, tracing
 from tests.helpers.errors import _T, _V
 from tests.helpers.errors import check as _check
 from tests.helpers.errors import table as _table

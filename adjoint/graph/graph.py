@@ -305,7 +305,7 @@ class Graph:
     # --------------------------------------------------------------- drawing
     def to_dot(self, *, values: bool = False) -> str:
         """The graph in Graphviz's DOT language (a pure function; see :mod:`adjoint.drawing`)."""
-        from adjoint.drawing import to_dot
+        from adjoint.graph.drawing import to_dot
 
         return to_dot(self, values=_flag_arg(values, "Graph.to_dot", "values"))
 
@@ -321,7 +321,7 @@ class Graph:
         ``engine="dot"`` or ``engine="python"`` chooses; more than ``max_nodes``
         nodes is refused (``None``: no limit); see :mod:`adjoint.drawing`.
         """
-        from adjoint.drawing import to_svg
+        from adjoint.graph.drawing import to_svg
 
         values = _flag_arg(values, "Graph.to_svg", "values")
         return to_svg(self, values=values, engine=engine, max_nodes=max_nodes)
@@ -339,7 +339,7 @@ class Graph:
         A picture of more than ``max_nodes`` nodes is refused with an error that
         says how to draw a part (``None``: no limit); see :mod:`adjoint.drawing`.
         """
-        from adjoint.drawing import render
+        from adjoint.graph.drawing import render
 
         values = _flag_arg(values, "Graph.render", "values")
         return render(self, path, values=values, engine=engine, max_nodes=max_nodes)
@@ -352,13 +352,13 @@ class Graph:
     # ---------------------------------------------------------------- tables
     def forward_trace(self) -> Any:
         """The evaluation trace (Wengert list): ``v3 = exp(v1) = 2.718``, one row per node."""
-        from adjoint.tracing import forward_trace
+        from adjoint.graph.tracing import forward_trace
 
         return forward_trace(self)
 
     def reverse_trace(self, output: Value | None = None) -> Any:
         """The reverse sweep as adjoint equations: ``v̄1 += v̄3 · exp(v1)``, with values."""
-        from adjoint.tracing import reverse_trace
+        from adjoint.graph.tracing import reverse_trace
 
         return reverse_trace(self, output)
 

@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _graph(outputs: tuple[Value, ...]) -> Any:
-    from adjoint.graph import Graph
+    from adjoint.graph.graph import Graph
 
     return Graph(*outputs)
 
@@ -59,7 +59,7 @@ def _outputs_arg(outputs: tuple[Any, ...], where: str) -> None:
 
 
 def _graph_arg(graph: Any, where: str) -> None:
-    from adjoint.graph import Graph
+    from adjoint.graph.graph import Graph
 
     if not isinstance(graph, Graph):
         hint = "; give ad.Graph(y)" if isinstance(graph, Value) else ""

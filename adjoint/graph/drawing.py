@@ -49,7 +49,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from adjoint.autograd import Value, _flag_arg, derivative_order
-from adjoint.graph import MAX_DRAWN_NODES
+from adjoint.graph.graph import MAX_DRAWN_NODES
 
 __all__ = ["to_dot", "to_svg", "render", "layout", "GraphTooLargeError", "ORDER_COLOURS"]
 
@@ -145,7 +145,7 @@ def _dot_quote(text: str) -> str:
 
 def _graph_arg(graph: Any, values: Any, where: str) -> bool:
     """Check a drawing function's graph and ``values`` flag; return the flag."""
-    from adjoint.graph import Graph
+    from adjoint.graph.graph import Graph
 
     if not isinstance(graph, Graph):
         hint = "; draw ad.Graph(y)" if isinstance(graph, Value) else ""
