@@ -68,7 +68,7 @@ import numpy as np
 
 from adjoint import autograd, symbolic
 from adjoint.autograd import Value, enable_grad, gradients
-from adjoint.ops import AddScalar
+from adjoint.ops import AddScalar, reshape, stack, summation
 from adjoint.simplify import simplify as _simplify_graph
 from adjoint.tensor import Tensor, TensorOp, _adjoint_array
 
@@ -240,8 +240,6 @@ def _cotangent(value: Any, like: Tensor, name: str, what: str) -> Tensor:
 
 def _inner(gs: Sequence[Tensor], vs: Sequence[Tensor]) -> Tensor:
     """sum_k <g_k, v_k> as one scalar graph node."""
-    from adjoint.ops import summation
-
     total = None
     for g, v in zip(gs, vs):
         term = summation(g * v)
@@ -559,8 +557,6 @@ class Jacobian(TensorOp):
 
 def _jacobian_graph(f: Callable, args: list, argnum: int) -> Tensor:
     """The Jacobian as an explicit graph: one reverse pass per output element, stacked."""
-    from adjoint.ops import reshape, stack
-
     out, (x,) = _trace(f, args, (argnum,), "jacobian")
     out = _output(out, "jacobian", scalar=False)
     m = out.size

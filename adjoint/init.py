@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import Value, _flag_arg
+from adjoint.device import Device, cpu, default_device
 from adjoint.ops.common import as_shape, is_int
 from adjoint.tensor import Tensor, _device_arg, _dtype_arg, _from_python
 
@@ -43,32 +44,6 @@ __all__ = [
     "kaiming_uniform",
     "kaiming_normal",
 ]
-
-
-class Device:
-    """The only device: NumPy on the CPU (kept for needle compatibility)."""
-
-    def __repr__(self) -> str:
-        return "cpu()"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Device)
-
-    def __hash__(self) -> int:
-        return hash("cpu")
-
-
-_CPU = Device()
-
-
-def cpu() -> Device:
-    """The CPU device."""
-    return _CPU
-
-
-def default_device() -> Device:
-    """The default (and only) device."""
-    return _CPU
 
 
 def _shape(shape: tuple[Any, ...], name: str) -> tuple[int, ...]:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from adjoint.nn import Module
 from adjoint.tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -115,8 +116,6 @@ def save(obj: Mapping[str, Any] | Tensor | np.ndarray, path: str | os.PathLike) 
         arrays = {}
         _flatten(obj, "", arrays)
     else:
-        from adjoint.nn import Module
-
         hint = "; save model.state_dict()" if isinstance(obj, Module) else ""
         raise TypeError(
             "save: obj must be a state dict (str -> array or Tensor), a Tensor or a NumPy "

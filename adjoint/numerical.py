@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import compute_gradient_of_variables, no_grad
+from adjoint.init import ones, zeros_like
 from adjoint.tensor import Tensor, _to_array
 
 __all__ = ["gradcheck"]
@@ -29,8 +30,6 @@ __all__ = ["gradcheck"]
 
 def _gradients(output: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
     """Adjoints of a scalar ``output`` for ``inputs`` (zeros where it does not depend)."""
-    from adjoint.init import ones, zeros_like
-
     for x in inputs:
         x.grad = None
     if output.requires_grad:

@@ -25,6 +25,7 @@ from adjoint.autograd import (
     _seed,
     compute_gradient_of_variables,
 )
+from adjoint.device import Device, cpu
 
 #: :mod:`adjoint.ops`, bound by that package when it is imported. ``ops``
 #: builds on this module, so this module cannot import it; every method that
@@ -105,8 +106,6 @@ def _check_fits(data: np.ndarray, dtype: np.dtype, op_name: str) -> None:
 
 
 def _device_arg(device: Any, op_name: str) -> None:
-    from adjoint.init import Device
-
     if device is not None and not isinstance(device, Device):
         raise TypeError(
             f"{op_name}: device must be ad.cpu() or None (adjoint computes with NumPy on "
@@ -329,8 +328,6 @@ class Tensor(Value):
     @property
     def device(self) -> Any:
         """Always the CPU (NumPy); present for needle compatibility."""
-        from adjoint.init import cpu
-
         return cpu()
 
     def retain_grad(self) -> Tensor:

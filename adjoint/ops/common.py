@@ -1,8 +1,9 @@
-"""The op front end's shared pieces: operand conversion, broadcasting, axes.
+"""The op front end's shared pieces: operand conversion, broadcast shapes, axes.
 
-Broadcasting lives here and nowhere else: binary ops call :func:`broadcast_pair`,
-which inserts explicit ``BroadcastTo`` nodes, so no elementwise gradient ever
-has to undo a broadcast (the broadcast node's own gradient, a sum, does).
+Broadcasting itself is explicit: binary ops call
+:func:`adjoint.ops.linear.broadcast_pair`, which inserts ``BroadcastTo`` nodes
+(beside the op it makes), so no elementwise gradient ever has to undo a
+broadcast (the broadcast node's own gradient, a sum, does).
 """
 
 from __future__ import annotations
@@ -166,27 +167,6 @@ def broadcast_shapes(shape_a: tuple[int, ...], shape_b: tuple[int, ...], op_name
             "trailing dimensions must be equal or 1"
         )
     return tuple(result)
-
-
-def broadcast_pair(a: Tensor, b: Tensor, op_name: str) -> tuple[Tensor, Tensor]:
-    """Both operands broadcast to their common shape with explicit BroadcastTo nodes."""
-    data_a, data_b = a.cached_data, b.cached_data
-    if data_a is not None and data_b is not None:  # eager: skip the shape properties
-        shape_a, shape_b = data_a.shape, data_b.shape
-    else:  # lazy: the inferred shapes, read as the shape property would
-        meta_a, meta_b = a._meta, b._meta
-        shape_a = data_a.shape if data_a is not None else meta_a and meta_a[0] or a.shape
-        shape_b = data_b.shape if data_b is not None else meta_b and meta_b[0] or b.shape
-    if shape_a == shape_b:
-        return a, b
-    from adjoint.ops.linear import _broadcast_to  # the shapes are checked here
-
-    shape = broadcast_shapes(shape_a, shape_b, op_name)
-    if shape_a != shape:
-        a = _broadcast_to(a, shape)
-    if shape_b != shape:
-        b = _broadcast_to(b, shape)
-    return a, b
 
 
 def is_int(value: Any) -> bool:

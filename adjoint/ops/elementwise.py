@@ -20,14 +20,13 @@ from adjoint.ops.common import (
     UnaryFloatOp,
     as_scalar,
     as_tensor,
-    broadcast_pair,
     broadcast_shapes,
     is_scalar,
     no_adjoint,
     sympy_elementwise,
     sympy_number,
 )
-from adjoint.ops.linear import broadcast_to
+from adjoint.ops.linear import broadcast_pair, broadcast_to
 from adjoint.tensor import Tensor
 
 __all__ = [

@@ -25,7 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.ops.common import as_flag, as_int, as_shape, as_tensor, is_int, normalize_axes
+from adjoint.ops.common import (
+    as_flag,
+    as_int,
+    as_shape,
+    as_tensor,
+    broadcast_shapes,
+    is_int,
+    normalize_axes,
+)
 from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
@@ -354,6 +362,25 @@ def _reshape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
 def _broadcast_to(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     """``broadcast_to`` without its checks, for gradient rules (their shapes are valid)."""
     return _make(BroadcastTo(shape), (a,))
+
+
+def broadcast_pair(a: Tensor, b: Tensor, op_name: str) -> tuple[Tensor, Tensor]:
+    """Both operands broadcast to their common shape with explicit BroadcastTo nodes."""
+    data_a, data_b = a.cached_data, b.cached_data
+    if data_a is not None and data_b is not None:  # eager: skip the shape properties
+        shape_a, shape_b = data_a.shape, data_b.shape
+    else:  # lazy: the inferred shapes, read as the shape property would
+        meta_a, meta_b = a._meta, b._meta
+        shape_a = data_a.shape if data_a is not None else meta_a and meta_a[0] or a.shape
+        shape_b = data_b.shape if data_b is not None else meta_b and meta_b[0] or b.shape
+    if shape_a == shape_b:
+        return a, b
+    shape = broadcast_shapes(shape_a, shape_b, op_name)
+    if shape_a != shape:
+        a = _broadcast_to(a, shape)
+    if shape_b != shape:
+        b = _broadcast_to(b, shape)
+    return a, b
 
 
 def sum_to_shape(a: Tensor, shape: Any) -> Tensor:
