@@ -66,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from adjoint import autograd, symbolic
+from adjoint import autograd
 from adjoint.autograd import Value, enable_grad, gradients
 from adjoint.ops import AddScalar, reshape, stack, summation
 from adjoint.simplify import simplify as _simplify_graph
@@ -530,24 +530,6 @@ class Jacobian(TensorOp):
         explicit = _jacobian_graph(self._f, args, self.argnum)
         return tuple(gradients(_inner([explicit], [out_grad]), list(node.inputs)))
 
-    def sympy(self, *arrays: np.ndarray) -> np.ndarray:
-        # The traced vector-Jacobian product graph is linear in the cotangent leaf
-        # ``_u``: translate it once per basis cotangent, with the traced leaves
-        # standing for the node's inputs.
-        import sympy
-
-        from adjoint.symbolic import _constant, _Translator
-
-        rows = []
-        for index in np.ndindex(self._out_shape):
-            basis = _constant(np.zeros(self._out_shape, dtype=np.int64))
-            basis[index] = sympy.Integer(1)
-            symbols = dict(zip(self._leaves, arrays))
-            symbols[self._u] = basis
-            row = _Translator(symbols, strict=False)(self._pulled)
-            rows.append(np.broadcast_to(row, self._in_shape))
-        return np.stack(rows).reshape(self._out_shape + self._in_shape)
-
     def infer_shape(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         return self._out_shape + self._in_shape
 
@@ -633,17 +615,3 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]
         return _jacobian(scalar_grad, args, argnums, "hessian")
 
     return hessian_f
-
-
-@symbolic.register_translation(Jacobian)
-def _jacobian_as_sympy(op: Jacobian, *arrays: np.ndarray) -> np.ndarray:
-    """The explicit Jacobian graph, built at the traced point, translated with the inputs' sympy."""
-    args = list(op._args)
-    leaves = []
-    for k, leaf in zip(op._slots, op._leaves):
-        args[k] = Tensor.make_const(leaf.realize_cached_data(), requires_grad=True)
-        leaves.append(args[k])
-    with enable_grad(), autograd.lazy_mode(False):
-        explicit = _jacobian_graph(op._f, args, op.argnum)
-    result = symbolic.to_sympy(explicit, symbols=dict(zip(leaves, arrays)))
-    return np.asarray(result, dtype=object) if isinstance(result, np.ndarray) else np.array(result)

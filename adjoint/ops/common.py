@@ -9,7 +9,9 @@ broadcast (the broadcast node's own gradient, a sum, does).
 from __future__ import annotations
 
 import functools
+import math
 import numbers
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -66,10 +68,48 @@ def sympy_elementwise(fn: Any, *arrays: np.ndarray) -> np.ndarray:
 
 
 def sympy_number(value: Any) -> Any:
-    """A number as ``to_sympy`` makes constants exact (0.5 is 1/2, ``math.log(5)`` is log(5))."""
-    from adjoint.symbolic import _number
+    """A NumPy or Python number as an exact sympy number where that is sensible.
 
-    return _number(value)
+    ``to_sympy`` makes every constant so, the ops' ``sympy`` methods their
+    scalars, so that gradient rules computing constants in floating point still
+    give formulas sympy can match exactly. Integers (and integral floats) are
+    ``Integer``; a float within 8 units in the last place (of max(1, |v|)) of a
+    fraction with denominator at most 1024 is that ``Rational`` (``0.5`` is 1/2,
+    ``2.2 - 1 - 1`` is 1/5); one as close to a fraction (up to /64) of pi is that
+    multiple of ``pi``, and one as close to the logarithm of such a fraction is
+    that ``log`` (``math.log(5)`` is ``log(5)``). Any other float is the
+    ``Float`` of its exact binary value. (Here, below adjoint.symbolic, because
+    the ops use it.)
+
+    >>> sympy_number(0.5), sympy_number(math.log(5)), sympy_number(math.pi / 2)
+    (1/2, log(5), pi/2)
+    """
+    import sympy
+
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        return sympy.Integer(int(value))
+    v = float(value)
+    if math.isnan(v):
+        return sympy.nan
+    if math.isinf(v):
+        return sympy.oo if v > 0 else -sympy.oo
+    if v.is_integer():
+        return sympy.Integer(int(v))
+    tolerance = 8 * math.ulp(max(1.0, abs(v)))
+    frac = Fraction(v).limit_denominator(1024)
+    if abs(float(frac) - v) <= tolerance:
+        return sympy.Rational(frac.numerator, frac.denominator)
+    frac = Fraction(v / math.pi).limit_denominator(64)
+    if frac and abs(float(frac) * math.pi - v) <= tolerance:
+        return sympy.Rational(frac.numerator, frac.denominator) * sympy.pi
+    frac = Fraction(math.exp(v)).limit_denominator(1024) if abs(v) < 7 else None
+    if frac and frac != 1 and abs(math.log(frac) - v) <= tolerance:
+        candidate = sympy.log(sympy.Rational(frac.numerator, frac.denominator))
+        if abs(float(candidate) - v) <= tolerance:
+            return candidate
+    return sympy.Float(v)
 
 
 def is_scalar(value: Any) -> bool:

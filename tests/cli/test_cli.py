@@ -16,6 +16,7 @@ import sympy
 from adjoint.cli import diff as cli_diff
 from adjoint.cli import main
 from adjoint.cli.diff import UsageError, differentiate, parse_formula
+from adjoint.symbolic import parse
 
 
 def run(capsys, *argv):
@@ -391,7 +392,7 @@ def test_formulas_beyond_the_limits_are_refused_before_sympy(text, message, monk
     def never(*args, **kwargs):
         raise AssertionError("sympy saw the formula")
 
-    monkeypatch.setattr(cli_diff, "parse_expr", never)
+    monkeypatch.setattr(parse, "parse_expr", never)
     with pytest.raises(UsageError) as info:
         parse_formula(text)
     assert message in str(info.value)

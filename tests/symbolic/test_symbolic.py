@@ -4,9 +4,8 @@ One table of small graphs (CASES) drives the round trips: for each, the
 formula of the forward graph has the graph's values, and check() finds
 adjoint's first and second derivative graphs identical to sympy's. A census
 test runs the same cases under an observer and fails if some TensorOp of the
-package never appeared in them (so a new op needs a case here, and a
-translation in adjoint/symbolic.py if its compute does not work on sympy
-object arrays).
+package never appeared in them (so a new op needs a case here, and a sympy
+method in its class if its compute does not work on sympy object arrays).
 """
 
 from __future__ import annotations
@@ -23,6 +22,8 @@ import sympy
 import adjoint as ad
 from adjoint import symbolic
 from adjoint.autograd import Op
+from adjoint.ops.common import sympy_number
+from adjoint.symbolic import deep
 from adjoint.tensor import TensorOp
 from tests.helpers.oracle import SinWrongSecond, WrongSin
 
@@ -190,7 +191,7 @@ def test_every_op_has_a_round_trip_case():
     missing = sorted(f"{cls.__module__}.{cls.__name__}" for cls in _concrete_ops() - census.ops)
     assert not missing, (
         f"ops with no round-trip case in tests/symbolic/test_symbolic.py: {missing}; add a case to "
-        "CASES (and a translation in adjoint/symbolic.py if compute fails on object arrays)"
+        "CASES (and a sympy method in the op's class if compute fails on object arrays)"
     )
 
 
@@ -235,7 +236,7 @@ def test_unnamed_leaves_numbered_in_topological_order_and_constants():
     ],
 )
 def test_constants_are_exact_where_sensible(value, expected):
-    assert symbolic._number(value) == expected
+    assert sympy_number(value) == expected
 
 
 def test_array_result_is_object_array_and_lazy_graphs_work():
@@ -543,13 +544,13 @@ def deep_calls(monkeypatch):
     """
     sympy.core.cache.clear_cache()
     calls = []
-    run = symbolic._in_deep_thread
+    run = deep._in_deep_thread
 
     def spy(fn, args):
         calls.append(getattr(fn, "__name__", repr(fn)))
         return run(fn, args)
 
-    monkeypatch.setattr(symbolic, "_in_deep_thread", spy)
+    monkeypatch.setattr(deep, "_in_deep_thread", spy)
     return calls
 
 
@@ -581,19 +582,19 @@ def test_deep_room_is_a_thread_with_the_limit_raised_then_restored():
         return 0 if n == 0 else 1 + depth(n - 1)
 
     limit = sys.getrecursionlimit()
-    assert symbolic._deep(depth, 5_000) == 5_000
+    assert deep._deep(depth, 5_000) == 5_000
     assert sys.getrecursionlimit() == limit
     # sympy's per-thread parameters follow the work into the thread.
     with sympy.evaluate(False):
-        seen = symbolic._deep(lambda: (depth(3_000), sympy.Add(X, X))[1])
+        seen = deep._deep(lambda: (depth(3_000), sympy.Add(X, X))[1])
     assert seen.args == (X, X)
     # Past DEEP_RECURSION_LIMIT: a RecursionError that says what happened.
     with pytest.raises(symbolic.FormulaTooDeepError, match="DEEP_RECURSION_LIMIT"):
-        symbolic._deep(depth, symbolic.DEEP_RECURSION_LIMIT + 1_000)
+        deep._deep(depth, symbolic.DEEP_RECURSION_LIMIT + 1_000)
     assert sys.getrecursionlimit() == limit
     # Other errors pass through unchanged.
     with pytest.raises(ZeroDivisionError):
-        symbolic._deep(lambda: depth(3_000) / 0)
+        deep._deep(lambda: depth(3_000) / 0)
 
 
 def test_too_deep_a_formula_raises_formula_too_deep(monkeypatch):
