@@ -218,8 +218,8 @@ class Op:
         return f"{type(self).__name__}({attrs})"
 
     # ---- what the tools know about the op: declared here, next to compute/gradient.
-    # An op declares what it can; the tools (adjoint.tracing, adjoint.symbolic,
-    # Graph.run, adjoint.drawing, adjoint.simplify) work with what it gives. The
+    # An op declares what it can; the tools (adjoint.graph's tracing, drawing and run,
+    # adjoint.symbolic, adjoint.simplify) work with what it gives. The
     # engine never reads these, so they cost nothing when building or differentiating.
 
     #: True if swapping the inputs keeps the value: drawings then do not number the
@@ -262,6 +262,11 @@ class Op:
                 f"{self.name}.sympy(self, *object_arrays), or register one with "
                 f"adjoint.symbolic.register_translation({self.name})"
             ) from error
+
+    #: True if ``compute`` given inputs with extra leading axes computes every point
+    #: of the batch at once (NumPy broadcasting, as the elementwise ops): ``Graph.run``
+    #: on a batch then calls ``compute`` directly, with no shape work.
+    compute_broadcasts: bool = False
 
     def compute_batched(
         self, batch: tuple[int, ...], arrays: list[np.ndarray], shapes: list[tuple[int, ...]]

@@ -68,6 +68,7 @@ import numpy as np
 
 from adjoint import autograd
 from adjoint.autograd import Value, enable_grad, gradients
+from adjoint.graph import Graph
 from adjoint.ops import AddScalar, reshape, stack, summation
 from adjoint.simplify import simplify as _simplify_graph
 from adjoint.tensor import Tensor, TensorOp, _adjoint_array
@@ -507,8 +508,6 @@ class Jacobian(TensorOp):
             self._dtype = np.result_type(out.dtype, x.dtype)
 
     def compute(self, *arrays: np.ndarray) -> np.ndarray:
-        from adjoint.graph import Graph
-
         m = int(np.prod(self._out_shape, dtype=np.int64))
         graph = Graph(self._pulled)
         feed = {leaf: a for leaf, a in zip(self._leaves, arrays) if id(leaf) in self._in_graph}

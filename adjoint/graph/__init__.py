@@ -1,8 +1,12 @@
 """Graphs seen from their outputs: inspect, re-run, draw and tabulate.
 
-:mod:`~adjoint.graph.graph` holds :class:`Graph` (nodes, textbook labels,
-inspection, ``run``); :mod:`~adjoint.graph.drawing` draws it (DOT, SVG, PNG)
-and :mod:`~adjoint.graph.tracing` tabulates and watches its evaluation.
+The layers, each importing only those above it in this list (no cycles):
+:mod:`~adjoint.graph.base` (the nodes, textbook labels and inspection),
+:mod:`~adjoint.graph.run` (``Graph.run``, batches included),
+:mod:`~adjoint.graph.drawing` (DOT, SVG, PNG) and
+:mod:`~adjoint.graph.tracing` (the textbook tables, evaluation you can watch),
+then :mod:`~adjoint.graph.graph`, whose :class:`Graph` adds the methods that
+call them.
 """
 
 from adjoint.graph.drawing import GraphTooLargeError

@@ -31,7 +31,7 @@ What the drawings show: variables (leaves that require grad) are gold
 ellipses, constants grey dashed ellipses, op nodes boxes coloured by
 derivative order (forward nodes blue, nodes made by the first backward pass
 orange, the second green, ...), outputs have a double border. Labels give the
-node's textbook name (``v3``, as in the tables of :mod:`adjoint.tracing`), its
+node's textbook name (``v3``, as in the tables of :mod:`adjoint.graph.tracing`), its
 op or leaf name, and its shape; ``values=True`` adds the data. The edges into
 an op with several inputs are numbered, unless its class declares it
 ``commutative`` (see :class:`adjoint.Op`).
@@ -49,9 +49,12 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from adjoint.autograd import Value, _flag_arg, derivative_order
-from adjoint.graph.graph import MAX_DRAWN_NODES
+from adjoint.graph.base import GraphBase
 
 __all__ = ["to_dot", "to_svg", "render", "layout", "GraphTooLargeError", "ORDER_COLOURS"]
+
+#: Above this many nodes a Graph shows as text in a notebook rather than as a picture.
+MAX_DRAWN_NODES = 400
 
 #: Fill colour of op nodes by derivative order (0: forward), cycling after the last.
 ORDER_COLOURS = ["#dbe9f6", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#fff2ae"]
@@ -145,9 +148,7 @@ def _dot_quote(text: str) -> str:
 
 def _graph_arg(graph: Any, values: Any, where: str) -> bool:
     """Check a drawing function's graph and ``values`` flag; return the flag."""
-    from adjoint.graph.graph import Graph
-
-    if not isinstance(graph, Graph):
+    if not isinstance(graph, GraphBase):
         hint = "; draw ad.Graph(y)" if isinstance(graph, Value) else ""
         raise TypeError(f"{where}: graph must be an ad.Graph, got {type(graph).__name__}{hint}")
     return _flag_arg(values, where, "values")

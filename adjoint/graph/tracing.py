@@ -29,8 +29,10 @@ from typing import Any
 import numpy as np
 
 from adjoint import autograd
-from adjoint.autograd import Op, Value
+from adjoint.autograd import Op, Value, lazy_mode, no_grad
+from adjoint.graph.base import GraphBase
 from adjoint.tensor import Tensor
+from adjoint.walk import toposort
 
 __all__ = [
     "Step",
@@ -43,12 +45,6 @@ __all__ = [
 ]
 
 
-def _graph(outputs: tuple[Value, ...]) -> Any:
-    from adjoint.graph.graph import Graph
-
-    return Graph(*outputs)
-
-
 def _outputs_arg(outputs: tuple[Any, ...], where: str) -> None:
     for k, output in enumerate(outputs):
         if not isinstance(output, Value):
@@ -59,9 +55,7 @@ def _outputs_arg(outputs: tuple[Any, ...], where: str) -> None:
 
 
 def _graph_arg(graph: Any, where: str) -> None:
-    from adjoint.graph.graph import Graph
-
-    if not isinstance(graph, Graph):
+    if not isinstance(graph, GraphBase):
         hint = "; give ad.Graph(y)" if isinstance(graph, Value) else ""
         raise TypeError(f"{where}: graph must be an ad.Graph, got {type(graph).__name__}{hint}")
 
@@ -261,8 +255,6 @@ def reverse_trace(graph: Any, output: Value | None = None) -> Table:
     gradient rules (run on constants, so nothing joins the graph). For
     y = ln(x1) + x1·x2 − sin(x2) at (2, 5): v̄1 = 5.5, v̄2 = 1.716.
     """
-    from adjoint.autograd import lazy_mode, no_grad
-
     _graph_arg(graph, "reverse_trace")
     if output is None:
         output = graph.outputs[0]
@@ -336,7 +328,7 @@ class EvaluationTrace:
         _outputs_arg(outputs, "EvaluationTrace")
         self.outputs = outputs
         self.steps: list[Step] = []
-        self._graph = _graph(outputs) if outputs else None
+        self._graph = GraphBase(*outputs) if outputs else None
         self._thread: int | None = None
         self._pending: list[Step] = []
         self._ancestors: dict[int, set[int]] = {}
@@ -459,29 +451,15 @@ def trace_evaluation(*outputs: Value) -> EvaluationTrace:
 
 def _unrealized(root: Value) -> list[Value]:
     """The nodes ``root`` needs that hold no data yet, ``root`` last, in the order the
-    engine computes them: the post-order of :func:`~adjoint.autograd.find_topo_sort`,
-    not descending into computed nodes (as lazy realization walks).
+    engine computes them: :func:`~adjoint.walk.toposort` not descending into computed
+    nodes (as lazy realization walks).
 
     Every input counts, whether it requires grad or not: what is computed does not
     depend on what is differentiated.
     """
     if root.cached_data is not None:
         return []
-    visited = {root}
-    order: list[Value] = []
-    stack = [(root, iter(root.inputs))]
-    while stack:
-        node, pending = stack[-1]
-        for child in pending:
-            if child in visited or child.cached_data is not None:
-                continue
-            visited.add(child)
-            stack.append((child, iter(child.inputs)))
-            break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    return toposort([root], lambda node: [x for x in node.inputs if x.cached_data is None])
 
 
 def evaluation_steps(*outputs: Value) -> Iterator[Step]:
@@ -501,7 +479,7 @@ def evaluation_steps(*outputs: Value) -> Iterator[Step]:
     if not outputs:
         raise ValueError("evaluation_steps: give at least one output Tensor")
     _outputs_arg(outputs, "evaluation_steps")
-    return _evaluation_steps(outputs, _graph(outputs))
+    return _evaluation_steps(outputs, GraphBase(*outputs))
 
 
 def _evaluation_steps(outputs: tuple[Value, ...], graph: Any) -> Iterator[Step]:

@@ -31,6 +31,7 @@ class ElementwiseOp(TensorOp):
     """
 
     keeps_float_meta = True
+    compute_broadcasts = True  # Graph.run on a batch calls compute as it is
 
     def __call__(self, *args: Value) -> Tensor:
         if len(args) < 2:  # one input: nothing to compare

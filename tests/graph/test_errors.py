@@ -1,6 +1,6 @@
 """Bad arguments to :class:`adjoint.Graph`, ``simplify``, ``census``,
-``verify_rewrites``, the lazy-mode switches, :mod:`adjoint.tracing` and
-:mod:`adjoint.drawing`, as tables, in eager and lazy mode. (``Graph.run``'s feeds are
+``verify_rewrites``, the lazy-mode switches, :mod:`adjoint.graph.tracing` and
+:mod:`adjoint.graph.drawing`, as tables, in eager and lazy mode. (``Graph.run``'s feeds are
 tabled in ``test_graph.py``.)
 
 Each row gives the exception type, the name the message must start with and a
@@ -116,7 +116,7 @@ def GM():  # noqa: N802 - a Graph of YM()
     return ad.Graph(YM())
 
 
-# ======================================================= adjoint.tracing
+# ================================================= adjoint.graph.tracing
 
 TRACING = [
     (
@@ -253,7 +253,7 @@ TRACING = [
 ]
 
 
-# ======================================================= adjoint.drawing
+# ================================================= adjoint.graph.drawing
 
 NOT_GRAPHS = [("None", None, "NoneType"), ("str", "g", "str"), ("array", np.ones(2), "ndarray")]
 DRAWERS = {
@@ -365,6 +365,7 @@ def test_tracing_and_drawing_arguments(mode, tmp_path, subject, kind, call, exc,
 
 
 # ======================================================= coverage
+
 
 def _takes_arguments(function):
     parameters = inspect.signature(function).parameters

@@ -207,6 +207,35 @@ def test_run_on_another_size_where_ops_allow_it():
     np.testing.assert_allclose(got, (np.exp(np.arange(5.0)) * np.arange(5.0)).sum())
 
 
+class _Twice(ad.TensorOp):
+    """2 a, recording the shapes its compute sees."""
+
+    compute_broadcasts = True
+    shapes: list = []
+
+    def compute(self, a):
+        _Twice.shapes.append(a.shape)
+        return 2 * a
+
+    def gradient(self, out_grad, node):
+        return (out_grad * 2.0,)
+
+
+class _TwicePointwise(_Twice):
+    compute_broadcasts = False  # the default: no compute_batched, so point by point
+
+
+@pytest.mark.parametrize("cls, seen", [(_Twice, [(4, 3)]), (_TwicePointwise, [(3,)] * 4)])
+def test_an_op_that_says_its_compute_broadcasts_runs_once_on_a_batch(cls, seen):
+    x = ad.Tensor([1.0, 2.0, 3.0])
+    y = cls()(x)
+    _Twice.shapes = []
+    (got,) = ad.Graph(y).run({x: np.arange(12.0).reshape(4, 3)})
+    np.testing.assert_array_equal(got, 2 * np.arange(12.0).reshape(4, 3))
+    assert _Twice.shapes == seen
+    assert ad.ElementwiseOp.compute_broadcasts and not ad.Op.compute_broadcasts
+
+
 def test_an_op_that_fixes_shapes_is_named():
     x = ad.Tensor([1.0, 2.0, 3.0, 4.0])
     y = ad.sum(ad.reshape(x, (2, 2)) * 2.0)
