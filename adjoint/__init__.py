@@ -43,7 +43,7 @@ from adjoint.init import cpu, default_device
 from adjoint.io import load, save
 from adjoint.numerical import gradcheck
 from adjoint.ops import *
-from adjoint.simplify import RewriteError, census, simplify, verify_rewrites
+from adjoint.rewrite import RewriteError, census, simplify, verify_rewrites
 from adjoint.tensor import Tensor, TensorOp
 
 __version__ = "0.1.0"

@@ -70,7 +70,7 @@ from adjoint import autograd
 from adjoint.autograd import Value, enable_grad, gradients
 from adjoint.graph import Graph
 from adjoint.ops import AddScalar, reshape, stack, summation
-from adjoint.simplify import simplify as _simplify_graph
+from adjoint.rewrite import simplify as _simplify_graph
 from adjoint.tensor import Tensor, TensorOp, _adjoint_array
 
 #: The context of a call made while grad is already enabled (nothing to switch on).

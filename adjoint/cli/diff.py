@@ -284,7 +284,7 @@ def graph_sizes(by_order: list[list[Tensor]]) -> list[tuple[int, int, int]]:
     the counts show the geometric growth of reverse mode applied k times, and the
     last number how much of it is redundant.
     """
-    from adjoint.simplify import simplify
+    from adjoint.rewrite import simplify
 
     sizes = []
     for k, tensors in enumerate(by_order):

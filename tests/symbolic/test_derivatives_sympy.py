@@ -119,7 +119,7 @@ import pytest
 import sympy
 
 import adjoint as ad
-from adjoint.simplify import _Builder, verify_rewrites
+from adjoint.rewrite.rebuild import _Builder, verify_rewrites
 from tests.helpers.exprgen import Program, scalar_program, tensor_program
 
 # ------------------------------------------------------------------ profiles
