@@ -39,11 +39,12 @@ from adjoint.autograd import (
 )
 from adjoint.functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from adjoint.graph import Graph, GraphTooLargeError, evaluation_steps, trace_evaluation
+from adjoint.graph.census import census
 from adjoint.init import cpu, default_device
 from adjoint.io import load, save
 from adjoint.numerical import gradcheck
 from adjoint.ops import *
-from adjoint.rewrite import RewriteError, census, simplify, verify_rewrites
+from adjoint.rewrite import RewriteError, simplify, verify_rewrites
 from adjoint.tensor import Tensor, TensorOp
 
 __version__ = "0.1.0"

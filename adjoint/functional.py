@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -71,6 +70,7 @@ from adjoint.autograd import Value, enable_grad, gradients
 from adjoint.graph import Graph
 from adjoint.ops import AddScalar, reshape, stack, summation
 from adjoint.rewrite import simplify as _simplify_graph
+from adjoint.rewrite.active import _active, active_variables  # noqa: F401 (re-exported)
 from adjoint.tensor import Tensor, TensorOp, _adjoint_array
 
 #: The context of a call made while grad is already enabled (nothing to switch on).
@@ -183,27 +183,6 @@ def _output(out: Any, name: str, *, scalar: bool, hint: str = "") -> Tensor:
     return out
 
 
-class _Active(threading.local):
-    variables: list[Value]
-
-    def __init__(self) -> None:
-        self.variables = []
-
-
-_active = _Active()
-
-
-def active_variables() -> list[Value]:
-    """The variables of the functional calls whose function is running now (this thread).
-
-    An enclosing ``grad`` will differentiate with respect to them, so
-    :func:`adjoint.simplify.simplify` keeps them as they are: rewriting
-    ``x + 0`` to ``x`` inside a function being differentiated would cut the
-    outer derivative.
-    """
-    return list(_active.variables)
-
-
 def _trace(f: Callable, args: Sequence[Any], positions: tuple[int, ...], name: str):
     """Call ``f`` with the arguments at ``positions`` made variables; (output, variables)."""
     args = list(args)
@@ -296,16 +275,16 @@ def grad(
     Tensor, a tuple gives a tuple). The result is a graph node, so gradients
     nest to any order, and an argument ``f`` does not depend on gets zeros.
 
-    ``simplify``: run :func:`adjoint.simplify.simplify` on the gradient graph
+    ``simplify``: run :func:`adjoint.rewrite.simplify` on the gradient graph
     (keeping the variables). The default (None) does so exactly when the
     gradient is of third or higher order (``f`` returns second-order gradient
     nodes): first and second derivatives stay the graphs reverse mode builds,
     whose size is linear in ``f``'s (simplifying a second derivative costs 1.9
     to 2.3 times the derivative itself for 1.3 to 2.8 times fewer nodes), while
     higher ones stop growing geometrically (the 8th derivative of tanh: 16
-    nodes instead of 1,421, built 2.8x faster; see :mod:`adjoint.simplify`).
+    nodes instead of 1,421, built 2.8x faster; see ``benchmarks/README.md``).
     ``simplify=True`` simplifies at any order, ``simplify=False`` shows the raw
-    growth. Inside :func:`adjoint.simplify.verify_rewrites` (or with
+    growth. Inside :func:`adjoint.rewrite.verify_rewrites` (or with
     ``ADJOINT_VERIFY_SIMPLIFY=1``) every rewrite of that pass is checked, and
     one that would change a value or a dependence raises ``ad.RewriteError``.
 

@@ -8,7 +8,7 @@ The formula is parsed (safely, see below), turned into an adjoint graph by
 
 * ``grad``: nested :func:`adjoint.grad` with its default settings, the way
   users write derivatives (``ad.grad(ad.grad(f, argnums=1), argnums=0)``),
-  which runs :func:`adjoint.simplify.simplify` from the third order on;
+  which runs :func:`adjoint.rewrite.simplify` from the third order on;
 * ``backward``: repeated reverse sweeps, order k the sweep applied to the
   order-(k-1) gradient graphs, never simplified.
 
@@ -278,7 +278,7 @@ def _derivative(wrt, tensor, grad_tensor, exact, point) -> Derivative:
 
 def graph_sizes(by_order: list[list[Tensor]]) -> list[tuple[int, int, int]]:
     """Per order k: nodes in the graph of all order-k derivatives, nodes made by backward
-    pass k, and nodes after :func:`adjoint.simplify.simplify` of that graph.
+    pass k, and nodes after :func:`adjoint.rewrite.simplify` of that graph.
 
     The derivatives are built raw (repeated ``gradients``, no simplification), so
     the counts show the geometric growth of reverse mode applied k times, and the

@@ -9,6 +9,7 @@ then :mod:`~adjoint.graph.graph`, whose :class:`Graph` adds the methods that
 call them.
 """
 
+from adjoint.graph.census import Census, census
 from adjoint.graph.drawing import GraphTooLargeError
 from adjoint.graph.graph import MAX_DRAWN_NODES, Graph
 from adjoint.graph.tracing import evaluation_steps, trace_evaluation
@@ -19,4 +20,6 @@ __all__ = [
     "GraphTooLargeError",
     "evaluation_steps",
     "trace_evaluation",
+    "census",
+    "Census",
 ]

@@ -119,7 +119,8 @@ import pytest
 import sympy
 
 import adjoint as ad
-from adjoint.rewrite.rebuild import _Builder, verify_rewrites
+from adjoint.rewrite import verify_rewrites
+from adjoint.rewrite.rebuild import _Builder
 from tests.helpers.exprgen import Program, scalar_program, tensor_program
 
 # ------------------------------------------------------------------ profiles
