@@ -15,6 +15,7 @@ import numpy as np
 
 import adjoint as ad
 from adjoint.graph import drawing, tracing
+from adjoint.rewrite import verify as verification
 from tests.helpers.errors import _T, _V, S, X
 from tests.helpers.errors import check as _check
 from tests.helpers.errors import enter as _enter
@@ -101,9 +102,9 @@ def test_graph_simplify_census_and_switch_arguments(
     mode, subject, kind, call, exc, prefix, fragment, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)  # nothing may be written; if it were, not here
-    verify = ad.simplify.__globals__["VERIFY"]
+    verify = verification.VERIFY
     _check(call, exc, prefix, fragment)
-    assert ad.autograd.LAZY_MODE is mode and ad.simplify.__globals__["VERIFY"] is verify
+    assert ad.autograd.LAZY_MODE is mode and verification.VERIFY is verify
     assert list(tmp_path.iterdir()) == []
 
 
