@@ -33,7 +33,7 @@ import gc
 import operator
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -80,7 +80,7 @@ _backward_walks = 0
 _walks_lock = threading.Lock()
 
 #: Pause CPython's cyclic garbage collector while a backward walk (or
-#: :func:`adjoint.simplify.simplify`) runs. A walk with ``create_graph=True``
+#: :func:`adjoint.simplify`) runs. A walk with ``create_graph=True``
 #: makes a few objects per node that all stay alive; each time the allocations
 #: cross the collector's threshold it traverses the whole live graph, which
 #: took half the time of a 100,000-node backward pass. The walks make no
@@ -492,17 +492,25 @@ class Value:
             _set_node_state(self, state)
 
 
+def evaluate(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """``op.compute`` on ``arrays``, as an ndarray (NumPy gives scalars for 0-d results).
+
+    The one way a node's data is computed from its inputs' data: by lazy
+    realization, :meth:`Graph.run <adjoint.graph.Graph.run>` and the rewrite
+    pass's constant folding. (Eager construction, the hot path, does the same
+    inline in :meth:`Value.make_from_op`.)
+    """
+    result = op.compute(*arrays)
+    return result if type(result) is _ndarray else np.asarray(result)
+
+
 def _compute(node: Value) -> np.ndarray:
-    """Run ``node.op.compute`` on its inputs' data, which must all be realized."""
+    """:func:`evaluate` for a node whose inputs are realized, reported to the observers."""
     arrays = [x.cached_data for x in node.inputs]
     if not _observers:
-        result = node.op.compute(*arrays)
-        # NumPy gives scalars for 0-d results; cached data is always an ndarray.
-        return result if type(result) is np.ndarray else np.asarray(result)
+        return evaluate(node.op, arrays)
     start = time.perf_counter()
-    result = node.op.compute(*arrays)
-    if type(result) is not np.ndarray:
-        result = np.asarray(result)
+    result = evaluate(node.op, arrays)
     seconds = time.perf_counter() - start
     for observer in _observers:
         observer.computed(node, result, seconds)
@@ -575,17 +583,7 @@ def _realize(root: Value) -> None:
         op = node.op
         if op is None:
             raise ValueError("cannot realize a leaf that holds no data")
-        if _observers:
-            node.cached_data = _compute(node)
-            continue
-        if n == 2:
-            result = op.compute(inputs[0].cached_data, inputs[1].cached_data)
-        elif n == 1:
-            result = op.compute(inputs[0].cached_data)
-        else:
-            result = op.compute(*[x.cached_data for x in inputs])
-        # NumPy gives scalars for 0-d results; cached data is always an ndarray.
-        node.cached_data = result if type(result) is _ndarray else np.asarray(result)
+        node.cached_data = _compute(node)
 
 
 def add_observer(observer: Any) -> None:

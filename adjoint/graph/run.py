@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.anomaly import check_value, is_anomaly_enabled
-from adjoint.autograd import Value
+from adjoint.autograd import Value, evaluate
 from adjoint.graph.base import GraphBase, _describe
 from adjoint.tensor import _in_dtype
 
@@ -59,12 +59,11 @@ def run_graph(graph: GraphBase, feed: Mapping[Value | str, Any] | None = None) -
             values[node] = _run_op(node, arrays)
         else:
             try:
-                result = op.compute(*arrays)
+                values[node] = evaluate(op, arrays)
             except Exception as error:
                 if not shapes_changed:
                     raise
                 raise _shape_error(node, arrays, error) from error
-            values[node] = result if type(result) is np.ndarray else np.asarray(result)
         if checked:
             check_value(node, values[node], arrays)
     # A view (reshape, broadcast) or a leaf's own array would let the caller
@@ -164,10 +163,10 @@ def _run_op(node: Value, arrays: list[np.ndarray]) -> np.ndarray:
     recorded = [_recorded_shape(x) for x in node.inputs]
     try:
         if all(a.shape == s for a, s in zip(arrays, recorded)):
-            return np.asarray(op.compute(*arrays))
+            return evaluate(op, arrays)
         batch = _batch_shape(arrays, recorded)
         if batch is None:
-            return np.asarray(op.compute(*arrays))
+            return evaluate(op, arrays)
         result = op.compute_batched(batch, arrays, recorded)
         if result is NotImplemented:
             return _pointwise(op, batch, arrays, recorded)
@@ -190,11 +189,11 @@ def _shape_error(node: Value, arrays: list[np.ndarray], error: Exception) -> Val
 def _pointwise(op: Any, batch: tuple, arrays: list[np.ndarray], recorded: list) -> np.ndarray:
     """Run ``op`` once per point of the batch and stack the results (any op, slowly)."""
     full = [np.broadcast_to(a, batch + s) for a, s in zip(arrays, recorded)]
-    results = [np.asarray(op.compute(*[a[index] for a in full])) for index in np.ndindex(*batch)]
+    results = [evaluate(op, [a[index] for a in full]) for index in np.ndindex(*batch)]
     if not results:  # an empty batch: no point to run, so the shape and dtype one would have
         zeros = [np.zeros(s, a.dtype) for a, s in zip(arrays, recorded)]
         with np.errstate(all="ignore"):
-            point = np.asarray(op.compute(*zeros))
+            point = evaluate(op, zeros)
         return np.empty(batch + point.shape, point.dtype)
     out = np.stack(results)
     return out.reshape(batch + out.shape[1:])

@@ -224,8 +224,7 @@ class _Builder:
         node._init(op, inputs, requires_grad=requires_grad)
         node._tag = like._tag
         if computable and (not autograd.LAZY_MODE or not requires_grad):
-            data = op.compute(*arrays)
-            node.cached_data = data if type(data) is np.ndarray else np.asarray(data)
+            node.cached_data = autograd.evaluate(op, arrays)
         else:
             node._meta = (like.shape, like.dtype)
         if not requires_grad:

@@ -469,7 +469,7 @@ def check(
       users call it: ``ad.grad(ad.grad(f, argnums=j), argnums=i)``, each level
       indexed to the element it differentiates (and ``f``'s output to one
       element). From the third order on this path runs the simplifier, so
-      ``check`` tests :func:`adjoint.simplify.simplify` where users meet it.
+      ``check`` tests :func:`adjoint.simplify` where users meet it.
     * ``"backward"``: backward passes with one-hot cotangents, repeated on the
       gradient graphs, never simplified: the engine's own rules.
 

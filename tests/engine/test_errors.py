@@ -29,6 +29,7 @@ def ones(*shape):
 
 # ---------------------------------------------------------------- data conversion
 
+
 def test_non_numeric_and_ragged_data():
     with pytest.raises(TypeError, match=r"Tensor: .*str.*give numbers"):
         ad.Tensor("abc")
@@ -168,12 +169,16 @@ def test_out_grad_shape_checked_by_every_entry_point(mode):
         (ones(3) * 2).backward(1.0)
     with pytest.raises(TypeError, match=r"Tensor: cannot convert str data"):
         (ones(3) * 2).backward("a")
-    with pytest.raises(ValueError, match=r"backward: out_grad has shape \(3,\) but the output "
-                       r"has shape \(2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"backward: out_grad has shape \(3,\) but the output "
+        r"has shape \(2, 3\)",
+    ):
         y.backward(ad.Tensor(np.ones(3)))  # a Tensor out_grad
 
 
 # ------------------------------------------------------------------ gradient rules
+
 
 class _Doubling(ad.ops.ElementwiseOp):
     def compute(self, a):
@@ -282,14 +287,13 @@ def test_errors_from_compute_in_lazy_mode_come_when_realized_and_read_the_same()
 
 # ======================================================= Tensor: every method's arguments
 
+
 def double(x):
     return x * 2
 
 
 def _int_output(x):
     return INTS() * 2  # an integer output (x plays no part)
-
-
 
 
 def _backward(out_grad, y=double, **kwargs):
@@ -502,6 +506,7 @@ def test_detect_anomaly_refuses_a_bad_flag_before_it_turns_anything_on():
 
 
 # ======================================================= coverage
+
 
 def _takes_arguments(function):
     parameters = inspect.signature(function).parameters

@@ -273,6 +273,7 @@ def test_grad_of_a_non_scalar_function_says_what_to_use_instead(mode):
 
 # ======================================================= coverage
 
+
 def test_the_tables_cover_every_public_name_of_functional_and_numerical():
     tabled = {row[0] for row in FUNCTIONAL} | {row[0] for row in GRADCHECK}
     modules = {

@@ -562,6 +562,7 @@ def test_an_op_class_called_with_checked_arguments_is_the_node_s_op(mode):
 
 # ------------------------------------------------------------- hand-written cases
 
+
 def test_matmul_misaligned(mode):
     with pytest.raises(
         ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) do not align \(3 != 4\)"

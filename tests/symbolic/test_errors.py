@@ -272,6 +272,7 @@ def test_bad_argument(mode, tmp_path, subject, kind, call, exc, prefix, fragment
 
 # ======================================================= valid arguments
 
+
 def test_the_valid_arguments_next_to_the_refused_ones_still_work(tmp_path):
     assert symbolic.check(ad.sin, np.int64(1), samples=0, seed=np.int64(2), rtol=0, atol=1).ok
     assert symbolic.check(ad.multiply, 0.5, ad.Tensor(2), names=("a", "b")).ok
