@@ -7,6 +7,7 @@ simplifier raises ``ad.RewriteError`` naming the rule and the node.
 """
 
 import os
+import sys
 
 os.environ["ADJOINT_VERIFY_SIMPLIFY"] = "1"
 
@@ -22,3 +23,18 @@ def mode(request):
     with ad.lazy_mode(request.param):
         yield request.param
     ad.autograd.LAZY_MODE = saved  # a test that sets the flag by mistake changes nothing
+
+
+_RECURSION_LIMIT = sys.getrecursionlimit()
+
+
+@pytest.fixture(autouse=True)
+def _same_recursion_limit():
+    """Every test starts at the process's own recursion limit.
+
+    A library a test uses may raise it for good (running a notebook through
+    nbclient leaves it at 3000), and the deep-formula tests of adjoint.symbolic
+    check what happens at the default one.
+    """
+    sys.setrecursionlimit(_RECURSION_LIMIT)
+    yield
