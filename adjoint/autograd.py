@@ -583,7 +583,18 @@ def _realize(root: Value) -> None:
         op = node.op
         if op is None:
             raise ValueError("cannot realize a leaf that holds no data")
-        node.cached_data = _compute(node)
+        if _observers:
+            node.cached_data = _compute(node)
+            continue
+        # evaluate(op, arrays), spelled out for one and two inputs: a list and a
+        # star-call per node made lazy mode 25% slower than eager on W1 (W6).
+        if n == 2:
+            result = op.compute(inputs[0].cached_data, inputs[1].cached_data)
+        elif n == 1:
+            result = op.compute(inputs[0].cached_data)
+        else:
+            result = op.compute(*[x.cached_data for x in inputs])
+        node.cached_data = result if type(result) is _ndarray else np.asarray(result)
 
 
 def add_observer(observer: Any) -> None:
