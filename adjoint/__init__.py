@@ -15,12 +15,16 @@ exactly against sympy.
 
 The design is CMU needle's (``Value``/``Op``/``TensorOp``/``Tensor``); code
 written against needle's homework API runs with ``import adjoint as ndl``.
-Modules: :mod:`adjoint.autograd` (the engine), :mod:`adjoint.ops` (every op,
-each a class with ``compute`` above ``gradient``), :mod:`adjoint.init`,
-:mod:`adjoint.numerical` (``gradcheck``), :mod:`adjoint.symbolic` (graphs as
-sympy formulas, exact checks of derivatives of any order), and for training networks
-:mod:`adjoint.nn` (layers), :mod:`adjoint.optim` (SGD, Adam) and
-:mod:`adjoint.data` (datasets and a batching loader), with needle's API.
+
+The layout, bottom up (each module imports only modules below it):
+:mod:`adjoint.walk` (the one graph walk), :mod:`adjoint.autograd` (the engine),
+:mod:`adjoint.tensor`, :mod:`adjoint.ops` (every op by kind, each class
+carrying all that is known about it), :mod:`adjoint.init`, :mod:`adjoint.graph`
+(inspect, re-run, draw, trace, census), :mod:`adjoint.rewrite` (``simplify``),
+:mod:`adjoint.functional` (``grad`` and friends), :mod:`adjoint.symbolic`
+(sympy formulas and exact checks), :mod:`adjoint.nn`,
+:mod:`adjoint.optim`, :mod:`adjoint.data`, :mod:`adjoint.io`, and
+:mod:`adjoint.cli` (``python -m adjoint``).
 """
 
 from adjoint import autograd, data, init, nn, ops, optim, symbolic

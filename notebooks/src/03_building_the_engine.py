@@ -2,7 +2,9 @@
 # # 3. Building the engine
 #
 # The first two notebooks used adjoint from the outside. This one opens it up. At its
-# heart the engine is four classes and two functions, in `adjoint/autograd.py`:
+# heart the engine is four classes and two functions, all importable from `adjoint.autograd`
+# as in needle (`Tensor` and `TensorOp` are written in `adjoint/tensor.py`, the rest in
+# `adjoint/autograd.py`):
 #
 # | name | what it is |
 # |---|---|
