@@ -13,7 +13,7 @@ import pytest
 import sympy
 
 import adjoint as ad
-from tests.helpers.oracle import OpSpec, check_spec, elementwise
+from tests.helpers.oracle import OpSpec, check_inputs_untouched, check_spec, elementwise
 
 
 def sym_reduce(fn, axes=None, keepdims=False):
@@ -307,6 +307,11 @@ SPECS = [
         [(3, 2)],
     ),
 ]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_op_leaves_its_inputs_untouched(spec):
+    check_inputs_untouched(spec)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=str)

@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 import adjoint as ad
-from tests.helpers.oracle import OpSpec, check_spec, elementwise
+from tests.helpers.oracle import OpSpec, check_inputs_untouched, check_spec, elementwise
 
 SPECS = [
     OpSpec("add", lambda a, b: a + b, lambda a, b: a + b, [(2, 3), (2, 3)]),
@@ -126,6 +126,11 @@ SPECS = [
         1.0,
     ),
 ]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_op_leaves_its_inputs_untouched(spec):
+    check_inputs_untouched(spec)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=str)
