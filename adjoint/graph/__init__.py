@@ -6,7 +6,8 @@ The layers, each importing only those above it in this list (no cycles):
 :mod:`~adjoint.graph.drawing` (DOT, SVG, PNG) and
 :mod:`~adjoint.graph.tracing` (the textbook tables, evaluation you can watch),
 then :mod:`~adjoint.graph.graph`, whose :class:`Graph` adds the methods that
-call them.
+call them; :mod:`~adjoint.graph.census` counts the nodes of gradient graphs
+by derivative order and by the op whose rule made them.
 """
 
 from adjoint.graph.census import Census, census

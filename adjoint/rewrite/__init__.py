@@ -15,9 +15,10 @@
 * :mod:`~adjoint.rewrite.active`: the variables of running functional calls,
   which every pass keeps.
 
-Each module imports only those listed before it here (and the engine and ops
-below the package); :mod:`adjoint.functional` imports this package, never
-the other way round.
+The pass builds on the other four; ``rules`` and ``verify`` build on
+``polynomial`` only, which like ``active`` builds on none (all of them on the
+engine and the ops). :mod:`adjoint.functional` imports this package, never the
+other way round.
 """
 
 from adjoint.rewrite.active import active_variables
