@@ -289,6 +289,16 @@ class Op:
         """
         return NotImplemented
 
+    def source(self, args: tuple[str, ...], const: Any) -> str | None:
+        """A Python expression for the op over the array namespace ``xp`` (for ``ad.compile``).
+
+        ``args`` are the input expressions; ``const(value)`` hoists a value that has
+        no literal (arrays, index tuples, NumPy scalars) and returns its name. The
+        expression must be bit-identical to ``compute`` on NumPy. None (the
+        default): no source form, and the compiled code calls this op's ``compute``.
+        """
+        return None
+
 
 # ------------------------------------------------------------------------- nodes
 
