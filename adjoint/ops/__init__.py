@@ -6,6 +6,9 @@ gradient its adjoint op), :mod:`~adjoint.ops.matmul`, :mod:`~adjoint.ops.indexin
 (``a[...]`` and its adjoint, scatter-add), :mod:`~adjoint.ops.shape` (stack,
 concatenate, split, flatten, ...) and :mod:`~adjoint.ops.reductions` (max, min,
 mean, logsumexp, softmax, log_softmax).
+
+Each op's ``source(args, const)``, beside its ``compute``, writes that compute as one Python
+expression over an array namespace ``xp`` (NumPy, to the bit, or jax.numpy): compiled graphs.
 """
 
 import sys

@@ -11,6 +11,10 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import operator
+import re
+import struct
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -61,6 +65,66 @@ class ScalarOp(ElementwiseOp):
 
     def __init__(self, scalar: Any) -> None:
         self.scalar = as_scalar(scalar, type(self).__name__)
+
+
+# ---------------------------------------------------------------- source forms
+# The pieces of the ops' ``source`` methods: each op writes its ``compute`` as one
+# Python expression over the array namespace ``xp`` (for compiled graphs).
+
+#: A name (``v3``, ``xp.pi``) or an unsigned number literal (``2.0``, ``1e-05``).
+_ATOM = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*|[0-9][0-9.]*(e[+-]?[0-9]+)?")
+_NAN_BITS = struct.pack("<d", math.nan)
+
+
+def operand(expr: str) -> str:
+    """``expr`` ready to stand beside an operator or before ``.attribute``: as it is if it is
+    a name or an unsigned number, else in parentheses (``-2.0`` becomes ``(-2.0)``)."""
+    return expr if _ATOM.fullmatch(expr) else f"({expr})"
+
+
+def literal(value: Any, const: Callable[[Any], str]) -> str:
+    """Source for a scalar attribute, giving the very same object when evaluated.
+
+    Python bools, ints and finite floats as ``repr`` (exact, floats included);
+    infinities and NaN as ``xp.inf``, ``-xp.inf``, ``xp.nan`` (Python floats in
+    both NumPy and jax.numpy); anything else (NumPy scalars, a NaN with another
+    payload, fractions) hoisted by ``const``, so that it keeps its type.
+    """
+    kind = type(value)
+    if kind is bool or kind is int:
+        return repr(value)
+    if kind is float:
+        if math.isfinite(value):
+            return repr(value)
+        if math.isinf(value):
+            return "xp.inf" if value > 0 else "-xp.inf"
+        if struct.pack("<d", value) == _NAN_BITS:
+            return "xp.nan"
+    return const(value)
+
+
+def int_literal(value: Any, const: Callable[[Any], str]) -> str:
+    """Source for an int attribute (an axis): Python and NumPy ints as a Python int literal."""
+    if is_int(value):
+        return repr(int(value))
+    return literal(value, const)
+
+
+def ints_literal(values: Any, const: Callable[[Any], str]) -> str:
+    """Source for a tuple of ints (a shape, axes): a tuple literal; anything else by ``const``."""
+    if type(values) is tuple and all(is_int(k) for k in values):
+        return repr(tuple(operator.index(k) for k in values))
+    return const(values)
+
+
+def axes_keywords(axes: Any, keepdims: Any, const: Callable[[Any], str]) -> str:
+    """``, axis=..., keepdims=...`` for a reduction's source, leaving out the defaults."""
+    text = ""
+    if axes is not None:
+        text += f", axis={int_literal(axes, const) if is_int(axes) else ints_literal(axes, const)}"
+    if keepdims is not False:
+        text += f", keepdims={literal(keepdims, const)}"
+    return text
 
 
 def sympy_elementwise(fn: Any, *arrays: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.ops.common import as_int, as_shape, as_tensor, is_int
+from adjoint.ops.common import as_int, as_shape, as_tensor, int_literal, ints_literal, is_int
 from adjoint.ops.linear import permute, reshape
 from adjoint.ops.matmul import matmul
 from adjoint.ops.reductions import max as max_over
@@ -66,11 +66,72 @@ def _out_size(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
 
 
+def im2col_windows(xp: Any, a: Any, kernel: tuple[int, int], stride: int, padding: int) -> Any:
+    """:class:`Im2Col`'s compute over the array namespace ``xp`` (NumPy or jax.numpy).
+
+    NumPy arrays take compute's own way (a view of the windows, copied once);
+    jax.numpy has no ``sliding_window_view``, so there the windows are gathered
+    by slicing (:func:`im2col_by_slices`): copies of the same elements, the same bits.
+    """
+    s, p = stride, padding
+    if p:
+        a = xp.pad(a, ((0, 0), (0, 0), (p, p), (p, p)))
+    if not isinstance(a, np.ndarray):
+        return im2col_by_slices(xp, a, kernel, s)
+    windows = np.lib.stride_tricks.sliding_window_view(a, kernel, axis=(2, 3))
+    return np.ascontiguousarray(windows[:, :, ::s, ::s].transpose(0, 2, 3, 4, 5, 1))
+
+
+def im2col_by_slices(xp: Any, a: Any, kernel: tuple[int, int], stride: int) -> Any:
+    """The windows of an (already padded) NCHW image as ``(N, OH, OW, KH, KW, C)`` rows,
+    by one strided slice of the channels-last image per kernel offset (any namespace)."""
+    (kh, kw), s = kernel, stride
+    a = xp.transpose(a, (0, 2, 3, 1))
+    oh, ow = (a.shape[1] - kh) // s + 1, (a.shape[2] - kw) // s + 1
+    rows = [
+        xp.stack(
+            [a[:, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s] for j in range(kw)],
+            axis=3,
+        )
+        for i in range(kh)
+    ]
+    return xp.stack(rows, axis=3)
+
+
+def col2im_sum(
+    xp: Any, cols: Any, shape: tuple[int, ...], kernel: tuple[int, int], stride: int, padding: int
+) -> Any:
+    """:class:`Col2Im`'s compute over the array namespace ``xp``: the same sums in the same order.
+
+    NumPy arrays are accumulated in place, as ``compute`` does; arrays that
+    cannot change (jax.numpy's) take the functional ``out.at[window].add(rows)``.
+    """
+    n, c, h, w = shape
+    (kh, kw), s, p = kernel, stride, padding
+    _, oh, ow = cols.shape[:3]
+    out = xp.zeros((n, h + 2 * p, w + 2 * p, c), dtype=cols.dtype)
+    in_place = isinstance(out, np.ndarray)
+    for i in range(kh):
+        for j in range(kw):
+            window = (
+                slice(None),
+                slice(i, i + s * (oh - 1) + 1, s),
+                slice(j, j + s * (ow - 1) + 1, s),
+            )
+            if in_place:
+                out[window] += cols[:, :, :, i, j]
+            else:
+                out = out.at[window].add(cols[:, :, :, i, j])
+    out = xp.transpose(out[:, p : p + h, p : p + w], (0, 3, 1, 2))
+    return np.ascontiguousarray(out) if in_place else out
+
+
 class Im2Col(TensorOp):
     """Windows of an NCHW image as rows: ``(N, C, H, W) -> (N, OH, OW, KH, KW, C)``.
 
     The image is zero-padded by ``padding`` on each side of H and W first; the
-    windows start every ``stride`` pixels.
+    windows start every ``stride`` pixels. Its ``source`` calls
+    :func:`im2col_windows` (NumPy and jax.numpy).
     """
 
     def __init__(self, kernel: tuple[int, int], stride: int, padding: int) -> None:
@@ -85,6 +146,11 @@ class Im2Col(TensorOp):
         windows = np.lib.stride_tricks.sliding_window_view(a, self.kernel, axis=(2, 3))
         return np.ascontiguousarray(windows[:, :, ::s, ::s].transpose(0, 2, 3, 4, 5, 1))
 
+    def source(self, args, const):
+        kernel, s, p = ints_literal(self.kernel, const), self.stride, self.padding
+        s, p = int_literal(s, const), int_literal(p, const)
+        return f"{const(im2col_windows)}(xp, {args[0]}, {kernel}, {s}, {p})"
+
     def gradient(self, out_grad, node):
         shape = node.inputs[0].shape
         return (col2im(out_grad, shape, self.kernel, self.stride, self.padding),)
@@ -96,7 +162,10 @@ class Im2Col(TensorOp):
 
 
 class Col2Im(TensorOp):
-    """The adjoint of :class:`Im2Col`: add each row back into its window of an NCHW image."""
+    """The adjoint of :class:`Im2Col`: add each row back into its window of an NCHW image.
+
+    Its ``source`` calls :func:`col2im_sum` (NumPy in place, jax.numpy with ``.at``).
+    """
 
     def __init__(
         self, shape: tuple[int, int, int, int], kernel: tuple[int, int], stride: int, padding: int
@@ -118,6 +187,11 @@ class Col2Im(TensorOp):
                     :, :, :, i, j
                 ]
         return np.ascontiguousarray(out[:, p : p + h, p : p + w].transpose(0, 3, 1, 2))
+
+    def source(self, args, const):
+        shape, kernel = ints_literal(self.shape, const), ints_literal(self.kernel, const)
+        s, p = int_literal(self.stride, const), int_literal(self.padding, const)
+        return f"{const(col2im_sum)}(xp, {args[0]}, {shape}, {kernel}, {s}, {p})"
 
     def gradient(self, out_grad, node):
         return (im2col(out_grad, self.kernel, self.stride, self.padding),)

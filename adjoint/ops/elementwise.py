@@ -22,7 +22,9 @@ from adjoint.ops.common import (
     as_tensor,
     broadcast_shapes,
     is_scalar,
+    literal,
     no_adjoint,
+    operand,
     sympy_elementwise,
     sympy_number,
 )
@@ -102,6 +104,10 @@ class EWiseAdd(ElementwiseOp):
     def compute(self, a, b):
         return a + b
 
+    def source(self, args, const):
+        a, b = map(operand, args)
+        return f"{a} + {b}"
+
     def gradient(self, out_grad, node):
         return out_grad, out_grad
 
@@ -115,6 +121,12 @@ class AddScalar(ScalarOp):
 
     def compute(self, a):
         return a + self.scalar
+
+    def source(self, args, const):
+        a, c = operand(args[0]), self.scalar
+        if type(c) is float and c == c and math.copysign(1.0, c) < 0:
+            return f"{a} - {literal(-c, const)}"  # a + c, exactly (IEEE: a - x is a + -x)
+        return f"{a} + {operand(literal(c, const))}"
 
     def gradient(self, out_grad, node):
         return (out_grad,)
@@ -133,6 +145,10 @@ class EWiseMul(ElementwiseOp):
 
     def compute(self, a, b):
         return a * b
+
+    def source(self, args, const):
+        a, b = map(operand, args)
+        return f"{a} * {b}"
 
     def gradient(self, out_grad, node):
         a, b = node.inputs
@@ -155,6 +171,9 @@ class MulScalar(ScalarOp):
     def compute(self, a):
         return a * self.scalar
 
+    def source(self, args, const):
+        return f"{operand(args[0])} * {operand(literal(self.scalar, const))}"
+
     def gradient(self, out_grad, node):
         # The op itself, not ``out_grad * self.scalar``: the same node, without a
         # new op object per backward step (fewer objects for the cyclic GC).
@@ -172,6 +191,10 @@ class EWiseDiv(ElementwiseOp):
 
     def compute(self, a, b):
         return a / b
+
+    def source(self, args, const):
+        a, b = map(operand, args)
+        return f"{a} / {b}"
 
     def gradient(self, out_grad, node):
         a, b = node.inputs
@@ -191,6 +214,9 @@ class DivScalar(ScalarOp):
     def compute(self, a):
         return a / self.scalar
 
+    def source(self, args, const):
+        return f"{operand(args[0])} / {operand(literal(self.scalar, const))}"
+
     def gradient(self, out_grad, node):
         return (_make(self, (out_grad,)),)  # as MulScalar's
 
@@ -207,6 +233,9 @@ class PowerScalar(ScalarOp):
 
     def compute(self, a):
         return a**self.scalar
+
+    def source(self, args, const):
+        return f"{operand(args[0])} ** {operand(literal(self.scalar, const))}"
 
     def gradient(self, out_grad, node):
         (a,) = node.inputs
@@ -245,6 +274,10 @@ class EWisePow(ElementwiseOp):
     def compute(self, a, b):
         return a**b
 
+    def source(self, args, const):
+        a, b = map(operand, args)
+        return f"{a} ** {b}"
+
     def gradient(self, out_grad, node):
         a, b = node.inputs
         grad_a = out_grad * b * power(a, b - 1)
@@ -267,6 +300,14 @@ class ScalarPower(ScalarOp):
 
     def compute(self, a):
         return np.power(self.scalar, a, dtype=np.result_type(a.dtype, self.scalar, np.float16))
+
+    def source(self, args, const):
+        # np.power(c, a, dtype=d) casts both to d, as c ** (a cast to d) does. A Python
+        # number c never changes d (NumPy's weak scalars), so only other kinds are named.
+        c, a = operand(literal(self.scalar, const)), operand(args[0])
+        weak = type(self.scalar) in (int, float)
+        dtype = f"xp.result_type({a}.dtype{'' if weak else ', ' + c}, xp.float16)"
+        return f"{c} ** xp.asarray({a}, dtype={dtype})"
 
     def gradient(self, out_grad, node):
         if self.scalar < 0:
@@ -295,6 +336,9 @@ class Negate(ElementwiseOp):
     def compute(self, a):
         return -a
 
+    def source(self, args, const):
+        return f"-{operand(args[0])}"
+
     def gradient(self, out_grad, node):
         return (-out_grad,)
 
@@ -307,6 +351,9 @@ class Log(UnaryFloatOp):
 
     def compute(self, a):
         return np.log(a)
+
+    def source(self, args, const):
+        return f"xp.log({args[0]})"
 
     def gradient(self, out_grad, node):
         return (out_grad / node.inputs[0],)
@@ -326,6 +373,9 @@ class Exp(UnaryFloatOp):
     def compute(self, a):
         return np.exp(a)
 
+    def source(self, args, const):
+        return f"xp.exp({args[0]})"
+
     def gradient(self, out_grad, node):
         return (out_grad * node,)
 
@@ -344,6 +394,9 @@ class Sin(UnaryFloatOp):
     def compute(self, a):
         return np.sin(a)
 
+    def source(self, args, const):
+        return f"xp.sin({args[0]})"
+
     def gradient(self, out_grad, node):
         return (out_grad * cos(node.inputs[0]),)
 
@@ -361,6 +414,9 @@ class Cos(UnaryFloatOp):
 
     def compute(self, a):
         return np.cos(a)
+
+    def source(self, args, const):
+        return f"xp.cos({args[0]})"
 
     def gradient(self, out_grad, node):
         return (-(out_grad * sin(node.inputs[0])),)
@@ -383,6 +439,10 @@ class Step(ElementwiseOp):
 
     def compute(self, a):
         return (a > 0).astype(a.dtype)
+
+    def source(self, args, const):
+        a = operand(args[0])
+        return f"({a} > 0).astype({a}.dtype)"
 
     def gradient(self, out_grad, node):
         return (out_grad * 0.0,)
@@ -408,6 +468,9 @@ class ReLU(ElementwiseOp):
 
     def compute(self, a):
         return np.maximum(a, 0)
+
+    def source(self, args, const):
+        return f"xp.maximum({args[0]}, 0)"
 
     def gradient(self, out_grad, node):
         return (_make(_RELU_BACKWARD, (out_grad, node.inputs[0])),)
@@ -435,6 +498,10 @@ class ReLUBackward(ElementwiseOp):
     def compute(self, g, a):
         return g * (a > 0)
 
+    def source(self, args, const):
+        g, a = map(operand, args)
+        return f"{g} * ({a} > 0)"
+
     def gradient(self, out_grad, node):
         g, a = node.inputs
         return (
@@ -457,6 +524,9 @@ class Tanh(UnaryFloatOp):
 
     def compute(self, a):
         return np.tanh(a)
+
+    def source(self, args, const):
+        return f"xp.tanh({args[0]})"
 
     def gradient(self, out_grad, node):
         return (_make(_TANH_BACKWARD, (out_grad, node)),)
@@ -490,6 +560,10 @@ class TanhBackward(ElementwiseOp):
     def compute(self, g, y):
         return g * (1 - y * y)
 
+    def source(self, args, const):
+        g, y = map(operand, args)
+        return f"{g} * (1 - {y} * {y})"
+
     def gradient(self, out_grad, node):
         g, y = node.inputs
         return (
@@ -499,6 +573,15 @@ class TanhBackward(ElementwiseOp):
 
     def sympy(self, g, y):
         return g * (1 - y**2)
+
+
+def stable_sigmoid(xp: Any, a: Any) -> Any:
+    """:class:`Sigmoid`'s compute over the array namespace ``xp`` (NumPy or jax.numpy): its
+    ``source`` calls it, as ``exp(-|a|)`` is needed twice."""
+    if a.dtype.kind == "b":
+        a = a.astype(xp.float16)
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
 
 class Sigmoid(UnaryFloatOp):
@@ -511,7 +594,8 @@ class Sigmoid(UnaryFloatOp):
     to rounding everywhere, and the derivative is written as
     sigmoid(a) * sigmoid(-a) rather than s * (1 - s), which would lose the
     right tail. Both factors are Sigmoid nodes, so every higher derivative is
-    built from this op again. Tested against the composition.
+    built from this op again. Tested against the composition. Its ``source``
+    calls :func:`stable_sigmoid`, this compute over any array namespace.
     """
 
     formula = ("σ($0)", "\\sigma($0)")
@@ -522,6 +606,9 @@ class Sigmoid(UnaryFloatOp):
             a = a.astype(np.float16)
         e = np.exp(-np.abs(a))
         return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+    def source(self, args, const):
+        return f"{const(stable_sigmoid)}(xp, {args[0]})"
 
     def gradient(self, out_grad, node):
         return (out_grad * node * sigmoid(-node.inputs[0]),)
@@ -540,6 +627,9 @@ class Sqrt(UnaryFloatOp):
 
     def compute(self, a):
         return np.sqrt(a)
+
+    def source(self, args, const):
+        return f"xp.sqrt({args[0]})"
 
     def gradient(self, out_grad, node):
         return (out_grad / (node * 2),)
@@ -563,6 +653,10 @@ class Sign(ElementwiseOp):
     def compute(self, a):
         return np.sign(a) if a.dtype.kind != "b" else a.copy()  # NumPy has no bool sign
 
+    def source(self, args, const):
+        a = operand(args[0])
+        return f'xp.sign({a}) if {a}.dtype.kind != "b" else {a}.copy()'
+
     def gradient(self, out_grad, node):
         return (out_grad * 0.0,)
 
@@ -584,6 +678,9 @@ class Abs(ElementwiseOp):
 
     def compute(self, a):
         return np.abs(a)
+
+    def source(self, args, const):
+        return f"xp.abs({args[0]})"
 
     def gradient(self, out_grad, node):
         return (out_grad * sign(node.inputs[0]),)
@@ -613,6 +710,15 @@ class EqualMask(ElementwiseOp):
             if nan_b.any():
                 equal = equal | (nan_b & np.isnan(a))
         return equal.astype(np.result_type(a.dtype, b.dtype))
+
+    def source(self, args, const):
+        # One expression for both of compute's branches: where b has no NaN, the second
+        # term is all false.
+        a, b = map(operand, args)
+        return (
+            f"(({a} == {b}) | (xp.isnan({a}) & xp.isnan({b})))"
+            f".astype(xp.result_type({a}.dtype, {b}.dtype))"
+        )
 
     def gradient(self, out_grad, node):
         return out_grad * 0.0, out_grad * 0.0
@@ -652,6 +758,9 @@ class Maximum(ElementwiseOp):
     def compute(self, a, b):
         return np.maximum(a, b)
 
+    def source(self, args, const):
+        return f"xp.maximum({args[0]}, {args[1]})"
+
     def gradient(self, out_grad, node):
         return _share_extreme(out_grad, node)
 
@@ -673,6 +782,9 @@ class Minimum(ElementwiseOp):
 
     def compute(self, a, b):
         return np.minimum(a, b)
+
+    def source(self, args, const):
+        return f"xp.minimum({args[0]}, {args[1]})"
 
     def gradient(self, out_grad, node):
         return _share_extreme(out_grad, node)
@@ -700,6 +812,9 @@ class Where(ElementwiseOp):
 
     def compute(self, cond, a, b):
         return np.where(cond, a, b)
+
+    def source(self, args, const):
+        return f"xp.where({args[0]}, {args[1]}, {args[2]})"
 
     def gradient(self, out_grad, node):
         cond = node.inputs[0]

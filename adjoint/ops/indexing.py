@@ -25,12 +25,13 @@ changes neither the gradient nor a re-run of the graph.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from adjoint.autograd import Value
-from adjoint.ops.common import as_shape, as_tensor
+from adjoint.ops.common import as_shape, as_tensor, ints_literal, operand
 from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
@@ -57,6 +58,50 @@ def _has_arrays(index: tuple) -> bool:
     return any(isinstance(item, np.ndarray) for item in index)
 
 
+def _index_item_source(item: Any, const: Callable[[Any], str]) -> str:
+    """One entry of an index as subscript source: ``1``, ``None``, ``...``, ``1:5:2``;
+    index arrays (and anything else) hoisted by ``const``."""
+    if item is None:
+        return "None"
+    if item is Ellipsis:
+        return "..."
+    if type(item) is int or type(item) is bool:
+        return repr(item)
+    if isinstance(item, slice):
+        parts = (item.start, item.stop, item.step)
+        if all(part is None or type(part) is int for part in parts):
+            start, stop, step = ("" if part is None else repr(part) for part in parts)
+            return f"{start}:{stop}" + ("" if item.step is None else f":{step}")
+    return const(item)
+
+
+def index_source(index: Any, const: Callable[[Any], str]) -> str:
+    """``index`` as the source between the brackets of ``a[...]``: ``:, 1, None, index0``."""
+    if not isinstance(index, tuple):
+        return _index_item_source(index, const)
+    if not index:
+        return "()"
+    return ", ".join(_index_item_source(item, const) for item in index)
+
+
+def scatter_add_into_zeros(xp: Any, g: Any, index: tuple, shape: tuple[int, ...]) -> Any:
+    """:class:`ScatterAdd`'s compute over the array namespace ``xp``: zeros of ``shape``
+    with ``g`` added at ``index``.
+
+    NumPy arrays are written in place, exactly as ``compute`` does (``np.add.at``,
+    or an assignment when no index array can repeat a position); arrays that
+    cannot change (jax.numpy's) take the functional ``out.at[index].add(g)``.
+    """
+    out = xp.zeros(shape, dtype=g.dtype)
+    if not isinstance(out, np.ndarray):
+        return out.at[index].add(g) if _has_arrays(index) else out.at[index].set(g)
+    if _has_arrays(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] = g[()] if g.ndim == 0 else g
+    return out
+
+
 class GetItem(TensorOp):
     """``a[index]`` (NumPy's basic and advanced indexing); ``index`` is a normalized tuple."""
 
@@ -68,6 +113,9 @@ class GetItem(TensorOp):
 
     def compute(self, a):
         return a[self.index]
+
+    def source(self, args, const):
+        return f"{operand(args[0])}[{index_source(self.index, const)}]"
 
     def gradient(self, out_grad, node):
         return (ScatterAdd(self.index, node.inputs[0].shape)(out_grad),)
@@ -85,7 +133,9 @@ class ScatterAdd(TensorOp):
     """Zeros of ``shape`` with ``g`` added at ``index``: ``np.add.at(zeros, index, g)``.
 
     Repeated integer indices accumulate. Without index arrays no position can
-    repeat, and a plain assignment into the zeros does the same, faster.
+    repeat, and a plain assignment into the zeros does the same, faster. Its
+    ``source`` calls :func:`scatter_add_into_zeros`, which adds in place on NumPy
+    and with ``.at[index].add`` on jax.numpy (bool values: NumPy only).
     """
 
     formula = ("scatter_add($0)", "\\operatorname{scatter\\_add}($0)")
@@ -102,6 +152,15 @@ class ScatterAdd(TensorOp):
         else:
             out[self.index] = g[()] if g.ndim == 0 else g  # an element, not a 0-d array
         return out
+
+    def source(self, args, const):
+        index = self.index
+        if isinstance(index, tuple):  # xp.s_[...] makes the tuple: xp.s_[:, 1,] is (slice(None), 1)
+            index = f"xp.s_[{index_source(index, const)}{',' if len(index) == 1 else ''}]"
+        else:
+            index = const(index)
+        shape = ints_literal(self.shape, const)
+        return f"{const(scatter_add_into_zeros)}(xp, {args[0]}, {index}, {shape})"
 
     def gradient(self, out_grad, node):
         return (GetItem(self.index)(out_grad),)

@@ -30,7 +30,10 @@ from adjoint.ops.common import (
     as_int,
     as_shape,
     as_tensor,
+    axes_keywords,
     broadcast_shapes,
+    int_literal,
+    ints_literal,
     is_int,
     normalize_axes,
 )
@@ -78,6 +81,12 @@ class Transpose(TensorOp):
         i, j = self._pair(a.ndim)
         return np.swapaxes(a, i, j)
 
+    def source(self, args, const):
+        if self.axes is None:  # the last two axes: (ndim - 2, ndim - 1)
+            return f"xp.swapaxes({args[0]}, -2, -1)"
+        i, j = (int_literal(k, const) for k in self.axes)
+        return f"xp.swapaxes({args[0]}, {i}, {j})"
+
     def gradient(self, out_grad, node):
         return (transpose(out_grad, self.axes),)
 
@@ -117,6 +126,9 @@ class Permute(TensorOp):
     def compute(self, a):
         return np.transpose(a, self.axes)
 
+    def source(self, args, const):
+        return f"xp.transpose({args[0]}, {ints_literal(self.axes, const)})"
+
     def gradient(self, out_grad, node):
         return (permute(out_grad, tuple(int(k) for k in np.argsort(self.axes))),)
 
@@ -149,6 +161,9 @@ class Reshape(TensorOp):
     def compute(self, a):
         return np.reshape(a, self.shape)
 
+    def source(self, args, const):
+        return f"xp.reshape({args[0]}, {ints_literal(self.shape, const)})"
+
     def gradient(self, out_grad, node):
         return (_reshape(out_grad, node.inputs[0].shape),)
 
@@ -179,6 +194,9 @@ class BroadcastTo(TensorOp):
 
     def compute(self, a):
         return np.broadcast_to(a, self.shape)
+
+    def source(self, args, const):
+        return f"xp.broadcast_to({args[0]}, {ints_literal(self.shape, const)})"
 
     def gradient(self, out_grad, node):
         return (_sum_to_shape(out_grad, node.inputs[0].shape),)
@@ -218,6 +236,9 @@ class Summation(TensorOp):
 
     def compute(self, a):
         return a.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def source(self, args, const):
+        return f"xp.sum({args[0]}{axes_keywords(self.axes, self.keepdims, const)})"
 
     def infer_dtype(self, dtype):
         if dtype.kind == "f" and dtype.isnative:  # lazy mode's hot path: floats stay

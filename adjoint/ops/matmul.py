@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.ops.common import as_tensor, broadcast_shapes, no_adjoint
+from adjoint.ops.common import as_tensor, broadcast_shapes, no_adjoint, operand
 from adjoint.ops.linear import Transpose, reshape, sum_to_shape
 from adjoint.tensor import Tensor, TensorOp
 
@@ -47,6 +47,10 @@ class MatMul(TensorOp):
 
     def compute(self, a, b):
         return a @ b
+
+    def source(self, args, const):
+        a, b = map(operand, args)
+        return f"{a} @ {b}"
 
     def gradient(self, out_grad, node):
         a, b = node.inputs

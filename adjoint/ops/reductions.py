@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import no_grad
-from adjoint.ops.common import as_flag, as_tensor, normalize_axes
+from adjoint.ops.common import as_flag, as_tensor, axes_keywords, normalize_axes
 from adjoint.ops.elementwise import abs, divide_scalar, equal_mask, exp, log, where
 from adjoint.ops.linear import broadcast_to, reshape, summation
 from adjoint.tensor import Tensor, TensorOp
@@ -111,6 +111,9 @@ class Max(TensorOp):
     def compute(self, a):
         return np.max(a, axis=self.axes, keepdims=self.keepdims)
 
+    def source(self, args, const):
+        return f"xp.max({args[0]}{axes_keywords(self.axes, self.keepdims, const)})"
+
     def gradient(self, out_grad, node):
         return (_share_among_ties(out_grad, node, self.axes),)
 
@@ -135,6 +138,9 @@ class Min(TensorOp):
 
     def compute(self, a):
         return np.min(a, axis=self.axes, keepdims=self.keepdims)
+
+    def source(self, args, const):
+        return f"xp.min({args[0]}{axes_keywords(self.axes, self.keepdims, const)})"
 
     def gradient(self, out_grad, node):
         return (_share_among_ties(out_grad, node, self.axes),)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.ops.common import as_int, as_tensor, is_int, normalize_axes
+from adjoint.ops.common import as_int, as_tensor, int_literal, is_int, normalize_axes
 from adjoint.ops.indexing import GetItem
 from adjoint.ops.linear import reshape
 from adjoint.tensor import Tensor, TensorOp
@@ -58,6 +58,9 @@ class Stack(TensorOp):
     def compute(self, *arrays):
         return np.stack(arrays, axis=self.axis)
 
+    def source(self, args, const):
+        return f"xp.stack([{', '.join(args)}], axis={int_literal(self.axis, const)})"
+
     def gradient(self, out_grad, node):
         return tuple(GetItem(_along(self.axis, k))(out_grad) for k in range(len(node.inputs)))
 
@@ -74,6 +77,9 @@ class Concatenate(TensorOp):
 
     def compute(self, *arrays):
         return np.concatenate(arrays, axis=self.axis)
+
+    def source(self, args, const):
+        return f"xp.concatenate([{', '.join(args)}], axis={int_literal(self.axis, const)})"
 
     def gradient(self, out_grad, node):
         grads = []
