@@ -18,6 +18,18 @@ printed on both paths beside sympy's exact one evaluated at the same point,
 with whether each path agrees, and the graph sizes per order. The exit code is
 1 when a derivative on either path disagrees.
 
+``--code`` also prints each derivative as generated code
+(:func:`compile_derivative`): the graph the ``grad`` path built, compiled by
+:class:`adjoint.compile.CompiledGraph` on the NumPy backend, one assignment
+per node, a function of the ``--at`` variables::
+
+    python -m adjoint diff "sin(x)*y" --wrt x y --order 2 --at x=0.5,y=2 --code
+
+Each block is Python that runs on its own (``import numpy as xp``, the
+hoisted constants, the function) and ends with the compiled function's value
+at the point, which must equal nested ``ad.grad``'s to the last bit (exit
+code 1 otherwise).
+
 The formula is parsed by :func:`adjoint.symbolic.parse.parse_formula`,
 which never ``eval``s user text and holds it to limits (length, nesting,
 exponents, constants). Every user error (malformed formula, unknown function,
@@ -130,6 +142,8 @@ class Derivative:
     exact_value: float
     grad_tensor: Tensor | float
     grad_value: float
+    #: The leaf Tensors the derivative is a function of, one per ``--at`` variable.
+    variables: tuple[Tensor, ...] = ()
 
     @property
     def order(self) -> int:
@@ -192,7 +206,8 @@ def differentiate(
     current: dict[tuple[str, ...], Tensor] = {(): top}
     # sympy's derivatives, each from the one of one order less (not from expr again)
     exact: dict[tuple[str, ...], sympy.Expr] = {(): expr}
-    derivatives = [_derivative((), top, top, expr, point)]
+    inputs = tuple(leaves.values())
+    derivatives = [_derivative((), top, top, expr, point, inputs)]
     by_order = [[top]]
     wrt_leaves = [leaves[variables[name]] for name in wrt]
     for _ in range(order):
@@ -213,7 +228,7 @@ def differentiate(
                 warnings.simplefilter("ignore")
                 by_grad = nested(*leaves.values())
             exact[index] = sympy.diff(exact[index[:-1]], variables[index[-1]])
-            derivatives.append(_derivative(index, g, by_grad, exact[index], point))
+            derivatives.append(_derivative(index, g, by_grad, exact[index], point, inputs))
         by_order.append(list(following.values()))
         current = following
     return derivatives, by_order
@@ -249,7 +264,7 @@ def _check_overflow(top: Tensor, point: dict) -> None:
             )
 
 
-def _derivative(wrt, tensor, grad_tensor, exact, point) -> Derivative:
+def _derivative(wrt, tensor, grad_tensor, exact, point, variables=()) -> Derivative:
     try:
         exact_number = exact.evalf(subs=point, n=30)
     except (ZeroDivisionError, ArithmeticError):
@@ -273,6 +288,7 @@ def _derivative(wrt, tensor, grad_tensor, exact, point) -> Derivative:
         float(exact_number),
         grad_tensor,
         float(grad_tensor),
+        tuple(variables),
     )
 
 
@@ -297,6 +313,104 @@ def graph_sizes(by_order: list[list[Tensor]]) -> list[tuple[int, int, int]]:
     return sizes
 
 
+# ----------------------------------------------------------------- --code
+
+
+@dataclass
+class Code:
+    """One derivative's graph on the ``grad`` path, compiled (``--code``).
+
+    ``text`` is a block of Python that runs on its own: a heading comment,
+    ``import numpy as xp``, the hoisted constants, the generated function (the
+    :attr:`adjoint.compile.CompiledGraph.source`) and, as a comment, its value
+    at the point. ``value`` is what the compiled function returns there;
+    ``same`` whether that is nested :func:`adjoint.grad`'s value to the last bit.
+    """
+
+    derivative: Derivative
+    name: str
+    text: str
+    value: float
+    same: bool
+
+
+def function_name(d: Derivative) -> str:
+    """The generated function's name: ``f``, ``df_dx``, ``d2f_dxdy``, ``d3f_dx2dy``."""
+    if not d.wrt:
+        return "f"
+    counts = Counter(d.wrt)
+    bottom = "".join(f"d{v}{k if k > 1 else ''}" for v, k in counts.items())
+    return f"d{d.order if d.order > 1 else ''}f_{bottom}"
+
+
+def compile_derivative(d: Derivative) -> Code:
+    """The graph nested :func:`adjoint.grad` built for ``d``, as generated code of the
+    ``--at`` variables (:class:`adjoint.compile.CompiledGraph`, NumPy backend)."""
+    from adjoint.compile import CompiledGraph, generate
+
+    name = function_name(d)
+    names = {v.name for v in d.variables}
+    while name in names or name == "xp":  # the parameters keep the variables' names
+        name += "_"
+    output = _tensor(d.grad_tensor)
+    compiled = CompiledGraph([output], list(d.variables), name=name)
+    # The same source again, for the constants it expects bound outside the function.
+    program = generate([output], list(d.variables), name=name)
+    point = [float(v.cached_data) for v in d.variables]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        value = float(compiled(*point)[0])
+    same = bool(np.array_equal(value, d.grad_value, equal_nan=True))
+    stats = compiled.stats
+    merged = stats["op_nodes"] - stats["lines"]
+    what = "the graph nested ad.grad builds" if d.wrt else "the function itself"
+    lines = [
+        f"# {d.label()} on the grad path ({what}), compiled: "
+        f"{_count(stats['lines'], 'line')} for {_count(stats['op_nodes'], 'op node')}"
+        + (f", {merged} merged as common subexpressions" if merged else ""),
+        "import numpy as xp",
+    ]
+    for const, data in program.constants.items():
+        lines.append(f"{const} = {_literal(data)}")
+    for call, node in program.fallbacks.items():  # none today: every op has a source form
+        lines.append(f"# {call}: {node.op.name}'s compute, bound by adjoint.compile")
+    lines.append(compiled.source.rstrip("\n"))
+    args = ", ".join(repr(x) for x in point)
+    check = (
+        "the same as nested ad.grad's, to the last bit"
+        if same
+        else f"MISMATCH: nested ad.grad gives {d.grad_value!r}"
+    )
+    lines.append(f"# {name}({args})[0] = {value!r}   ({check})")
+    return Code(d, name, "\n".join(lines), value, same)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _literal(value: Any) -> str:
+    """Python source for a hoisted constant, over ``xp``; floats keep every bit."""
+
+    def number(x: Any) -> str:
+        if isinstance(x, float) and not math.isfinite(x):
+            return f'float("{x}")'
+        return repr(x)
+
+    def nested(x: Any) -> str:
+        if isinstance(x, list):
+            return "[" + ", ".join(nested(item) for item in x) + "]"
+        return number(x)
+
+    if isinstance(value, np.ndarray):
+        if value.dtype == np.float64:
+            return f"xp.asarray({nested(value.tolist())})"
+        return f"xp.asarray({nested(value.tolist())}, dtype=xp.{value.dtype.name})"
+    if isinstance(value, np.generic):
+        return f"xp.{value.dtype.name}({number(value.item())})"
+    return number(value)
+
+
 # ------------------------------------------------------------------- command
 
 
@@ -313,7 +427,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "compare every derivative on each path with sympy's exact one. With several "
             "--wrt variables all mixed partials are computed. Also prints the size of "
             "the graph of each order's derivatives, raw, after ad.simplify and as nested "
-            "ad.grad returns them. Exit code: 0 when all derivatives agree on both paths, "
+            "ad.grad returns them; with --code, each derivative as generated Python code. "
+            "Exit code: 0 when all derivatives agree on both paths, "
             "1 when one does not (the output names the path), 2 for a usage error."
         ),
         epilog=(
@@ -365,6 +480,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "0: no limit; POSIX only)",
     )
     parser.add_argument(
+        "--code",
+        action="store_true",
+        help="also print the generated source of each derivative: the graph nested "
+        "ad.grad builds (the grad path), compiled by adjoint.compile (NumPy backend), as "
+        "a block of Python that runs on its own, with its value at the point",
+    )
+    parser.add_argument(
         "--draw",
         metavar="PATH",
         help="write a drawing of the graph of all derivatives, coloured by order "
@@ -398,6 +520,7 @@ def run(args: argparse.Namespace) -> int:
             ]
             if args.draw:
                 _draw([t for tensors in by_order for t in tensors], args.draw)
+            codes = [compile_derivative(d) for d in derivatives] if args.code else []
     except _TimeUp:
         raise UsageError(
             f"gave up on {_shown(args.expr)} after {args.timeout:g} s (--timeout): lower "
@@ -438,14 +561,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"  order {k}: {total}{extra}; {simplified} after ad.simplify{returned}")
     if args.draw:
         print(f"\ngraph drawn to {args.draw}")
+    if codes:
+        print()
+        print(
+            "generated source of each derivative (--code), on the grad path: the graph "
+            "nested\nad.grad builds, compiled with adjoint.compile; each block runs on its own."
+        )
+        for code in codes:
+            print()
+            print(code.text)
     print()
-    ok = all(d.agrees for d in derivatives)
+    ok = all(d.agrees for d in derivatives) and all(code.same for code in codes)
     if ok:
         print("all derivatives agree with sympy, by nested ad.grad and by repeated backward()")
     for name, title in (("grad", "nested ad.grad"), ("backward", "repeated backward()")):
         wrong = [d.label() for d in derivatives if name in d.disagreeing]
         if wrong:
             print(f"MISMATCH with sympy ({name}): {title} disagrees at {', '.join(wrong)}")
+    wrong = [code.derivative.label() for code in codes if not code.same]
+    if wrong:
+        where = ", ".join(wrong)
+        print(f"MISMATCH (--code): the compiled code differs from nested ad.grad at {where}")
     return 0 if ok else 1
 
 

@@ -171,6 +171,88 @@ def test_diff_draw_to_an_unwritable_path_is_a_usage_error(capsys, tmp_path):
     assert code == 2 and "--draw" in err and len(err.strip().splitlines()) == 1
 
 
+def code_blocks(out):
+    """The --code blocks: {label: block text}, in the order printed."""
+    section = out.split("each block runs on its own.\n", 1)[1]
+    blocks = {}
+    for block in map(str.strip, section.split("\n\n")):
+        heading = re.match(r"# (\S+) on the grad path", block)
+        if heading:
+            blocks[heading[1]] = block
+    return blocks
+
+
+def run_block(block, *point):
+    """Execute a --code block on its own; (function name, its value at ``point``)."""
+    namespace = {}
+    exec(compile(block, "<--code block>", "exec"), namespace)  # noqa: S102
+    name = re.search(r"^def (\w+)\(", block, re.M)[1]
+    (value,) = namespace[name](*point)
+    return name, value
+
+
+def test_diff_code_prints_every_derivative_as_source_that_runs(capsys):
+    code, out, err = run(
+        capsys, "diff", "x*y**2 + sin(x)*exp(y)", "--wrt", "x", "y", "--order", "2",
+        "--at", "x=0.5", "--at", "y=-1", "--code",
+    )  # fmt: skip
+    assert code == 0 and not err
+    table = rows(out)
+    blocks = code_blocks(out)
+    assert list(blocks) == list(table)  # every derivative, mixed partials included, in order
+    names = []
+    for label, block in blocks.items():
+        lines = block.splitlines()
+        assert "grad path" in lines[0] and lines[1] == "import numpy as xp"
+        name, value = run_block(block, 0.5, -1.0)
+        names.append(name)
+        assert isinstance(value, np.ndarray) and value.shape == () and value.dtype == np.float64
+        assert float(value) == pytest.approx(table[label].grad, rel=1e-15)
+        assert "to the last bit" in lines[-1]
+        assert float(lines[-1].split(" = ")[1].split()[0]) == float(value)  # printed exactly
+        # One assignment per op node (after CSE), as many as the heading says.
+        body = [line for line in lines if re.match(r"    \w+ = ", line)]
+        assert f"{len(body)} line" in lines[0]
+        assert all(re.search(r"# \w+, order \d", line) for line in body)
+        assert re.search(rf"^def {name}\(x, y\):$", block, re.M)
+    assert names == ["f", "df_dx", "df_dy", "d2f_dx2", "d2f_dxdy", "d2f_dy2"]
+    # The mixed partial, by hand: 2y + cos(x) e^y.
+    want = 2 * -1 + np.cos(0.5) * np.exp(-1)
+    assert float(run_block(blocks["d^2f/dxdy"], 0.5, -1.0)[1]) == pytest.approx(want, rel=1e-14)
+    # The source is a function of the variables: another point gives another value.
+    x, y = 0.2, 0.7
+    want = 2 * y + np.cos(x) * np.exp(y)
+    assert float(run_block(blocks["d^2f/dxdy"], x, y)[1]) == pytest.approx(want, rel=1e-14)
+
+
+def test_diff_code_of_higher_orders_and_constant_derivatives(capsys):
+    code, out, _ = run(
+        capsys, "diff", "tanh(x)*exp(-x**2)", "--wrt", "x", "z", "--order", "3",
+        "--at", "x=0.3,z=2", "--code",
+    )  # fmt: skip
+    assert code == 0
+    table = rows(out)
+    blocks = code_blocks(out)
+    assert list(blocks) == list(table) and len(blocks) == 10
+    for label, block in blocks.items():
+        _, value = run_block(block, 0.3, 2.0)
+        assert float(value) == pytest.approx(table[label].grad, rel=1e-15, abs=0)
+    assert "return (" in blocks["d^3f/dz^3"] and float(run_block(blocks["d^3f/dz^3"], 0, 0)[1]) == 0
+
+
+def test_diff_code_that_differs_from_nested_grad_is_a_mismatch(capsys, monkeypatch):
+    from adjoint.compile import CompiledGraph
+
+    call = CompiledGraph.__call__
+    monkeypatch.setattr(
+        CompiledGraph, "__call__", lambda self, *a: [r + 1e-9 for r in call(self, *a)]
+    )
+    code, out, _ = run(capsys, "diff", "sin(x)", "--at", "x=0.4", "--code")
+    assert code == 1
+    assert "MISMATCH (--code): the compiled code differs from nested ad.grad at f, df/dx" in out
+    assert all(row.grad_agrees and row.backward_agrees for row in rows(out).values())
+
+
 def test_diff_reports_a_mismatch_with_exit_code_1(capsys, monkeypatch):
     # A deliberately wrong gradient rule for sin: the check must catch it.
     from adjoint.ops import elementwise
@@ -275,7 +357,7 @@ def test_help_explains_the_commands(capsys):
     with pytest.raises(SystemExit):
         main(["diff", "--help"])
     text = capsys.readouterr().out
-    for option in ("--wrt", "--order", "--at", "--draw", "mixed partials", "tanh"):
+    for option in ("--wrt", "--order", "--at", "--draw", "--code", "mixed partials", "tanh"):
         assert option in text
 
 
