@@ -179,6 +179,21 @@ def _labels(outputs: list[Value]) -> dict[Value, str]:
     return {node: f"v{k}" for k, node in enumerate(numbered, start=1)}
 
 
+def _source(op: Any, args: tuple[str, ...], const: Any) -> str | None:
+    """``op.source``, if the class that declares it also declares the ``compute`` in use.
+
+    A subclass that redefines ``compute`` (a user's ``class MyExp(ad.ops.Exp)``)
+    must not inherit its base's source form, which computes the base's op: as
+    for sympy forms, the source is looked up no higher than that ``compute``.
+    """
+    for cls in type(op).__mro__:
+        if "source" in cls.__dict__:
+            return op.source(args, const)
+        if "compute" in cls.__dict__:
+            return None
+    return None
+
+
 def generate(
     outputs: Sequence[Value],
     inputs: Sequence[Value],
@@ -252,7 +267,7 @@ def generate(
             program.constants[var[node]] = node.cached_data
             continue
         args = tuple(var[rep[x]] for x in node.inputs)
-        expr = None if node in fallback else node.op.source(args, const)
+        expr = None if node in fallback else _source(node.op, args, const)
         if expr is None:
             call = names.fresh(f"{node.op.name.lower()}_op")
             program.fallbacks[call] = node

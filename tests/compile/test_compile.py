@@ -223,6 +223,18 @@ def test_an_op_with_a_source_form_is_written_inline_and_one_without_calls_comput
     assert_bits(compiled(np.array([1.0, 3.0]))[0], np.array([2.0, 54.0]))
 
 
+def test_a_subclass_that_redefines_compute_does_not_inherit_the_source_form():
+    class DoubledExp(ad.ops.Exp):  # a user's op built on one of adjoint's
+        def compute(self, a):
+            return np.exp(a) * 2
+
+    x = ad.Tensor(np.array([0.5, -1.0]), name="x")
+    y = DoubledExp()(x) + ad.exp(x)
+    compiled = ad.Graph(y).compile(inputs=[x])
+    assert "xp.exp(x)" in compiled.source and "doubledexp_op(x)" in compiled.source
+    np.testing.assert_array_equal(compiled(x.numpy())[0], y.numpy())
+
+
 def test_hoisted_constants_are_names_not_literals():
     class Pick(ad.TensorOp):
         def __init__(self, index):
