@@ -18,6 +18,10 @@ How the numbers are taken:
   calls make one sample (at least ``min_time`` seconds). ``gc.collect()`` runs
   between samples, outside the timed region, and everything alive before the
   timing (imports, setups) is frozen out of the cyclic GC.
+* One-off cost apart: the setup and the warm-up call are timed once each
+  (``setup_s``, ``first_call_s``). For a framework that compiles (a case's
+  ``compiled``), their sum is its compile time, shown in a table of its own
+  with ratios to the case's ``compile_baseline``.
 * Median, min and max of the samples, and the median number of minor page
   faults per call where the OS counts them (memory the allocator gave back to
   the OS and takes again; it can cost a large-array workload a tenth of its
@@ -54,7 +58,22 @@ from adjoint import autograd
 FLOOR = "numpy"
 
 #: The optional peers; their failures are reported but never fail a run.
-PEER_PREFIXES = ("torch", "autograd", "jax")
+PEER_PREFIXES = ("torch", "autograd", "jax", "pytensor", "casadi")
+
+#: The rows of adjoint's compiled graphs (``ad.compile``), one per backend.
+COMPILED_NUMPY = "adjoint compiled (numpy)"
+COMPILED_JAX = "adjoint compiled (jax)"
+
+#: The rows of the compiling peers, written by hand.
+JAX_JIT = "jax jit"
+PYTENSOR = "pytensor (C)"
+CASADI_SX = "casadi (SX)"
+CASADI_MX = "casadi (MX)"
+
+#: The recursion limit while a peer builds or compiles a deep graph (PyTensor's
+#: gradient and rewrites recurse once per node); the timed calls run at the
+#: process's own limit.
+DEEP_RECURSION = 50_000
 
 Arrays = list[np.ndarray]
 
@@ -69,6 +88,8 @@ class Peers:
     torch: Any = None
     hips: Any = None  # (autograd, autograd.numpy)
     jax: Any = None  # (jax, jax.numpy)
+    pytensor: Any = None  # (pytensor, pytensor.tensor, the FAST_RUN mode with the C linker)
+    casadi: Any = None  # the casadi module
     missing: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -87,7 +108,11 @@ class Peers:
 
 
 def load_peers(threads: int) -> Peers:
-    """Import PyTorch, HIPS autograd and JAX where installed (``threads`` > 0 pins torch's)."""
+    """Import the peers where installed (``threads`` > 0 pins torch's and XLA's threads).
+
+    PyTorch, HIPS autograd, JAX (eager and ``jit``), PyTensor (C linker) and
+    CasADi; each one missing is skipped with the reason in ``missing``.
+    """
     peers = Peers()
     try:
         import torch
@@ -111,6 +136,13 @@ def load_peers(threads: int) -> Peers:
             peers.versions["autograd (HIPS)"] = "?"
     except ImportError as error:
         peers.missing["autograd (HIPS)"] = f"not installed ({error})"
+    if threads > 0 and "jax" not in sys.modules:
+        # XLA's CPU thread pools are sized when JAX loads (one thread: as BLAS is pinned).
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "intra_op_parallelism_threads" not in flags:
+            os.environ["XLA_FLAGS"] = (
+                f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}"
+            ).strip()
     try:
         import jax
         import jax.numpy as jnp
@@ -120,7 +152,71 @@ def load_peers(threads: int) -> Peers:
         peers.versions["jax"] = jax.__version__
     except ImportError as error:
         peers.missing["jax"] = f"not installed ({error})"
+    try:
+        import pytensor
+        import pytensor.tensor as pt
+        from pytensor.compile.mode import Mode
+
+        # FAST_RUN's rewrites with the C linker ("cvm"): PyTensor 3 made Numba
+        # FAST_RUN's default linker; the C linker is the one measured here.
+        peers.pytensor = (pytensor, pt, Mode(linker="cvm", optimizer="fast_run"))
+        peers.versions["pytensor"] = pytensor.__version__
+    except ImportError as error:
+        peers.missing["pytensor"] = f"not installed ({error})"
+    try:
+        import casadi
+
+        peers.casadi = casadi
+        peers.versions["casadi"] = casadi.__version__
+    except ImportError as error:
+        peers.missing["casadi"] = f"not installed ({error})"
+    if not hasattr(ad, "compile"):
+        peers.missing["adjoint compiled"] = "this adjoint has no ad.compile yet"
     return peers
+
+
+@contextlib.contextmanager
+def deep_recursion(limit: int = DEEP_RECURSION) -> Iterator[None]:
+    """Raise the recursion limit to ``limit`` for a while (a peer building a deep graph)."""
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(saved, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(saved)
+
+
+def as_list(result: Any) -> Arrays:
+    """A compiled function's result (one array, a tuple or a list) as a list of arrays."""
+    if isinstance(result, (list, tuple)):
+        return [np.asarray(r) for r in result]
+    return [np.asarray(result)]
+
+
+def adjoint_compiled_runners(
+    peers: Peers, f: Callable[..., Any], args: Arrays
+) -> dict[str, Callable[[], Callable[[], Arrays]]]:
+    """``ad.compile(f, backend=...)`` called with ``args``, one runner per backend.
+
+    ``f`` is a function of Tensors (a derivative such as ``ad.grad(loss)``).
+    The first call traces ``f`` and compiles it, so setup plus first call is
+    the compile time. Empty where this adjoint has no ``ad.compile``; the JAX
+    backend only where JAX is installed.
+    """
+    if not hasattr(ad, "compile"):
+        return {}
+    backends = [(COMPILED_NUMPY, "numpy")]
+    if peers.jax is not None:
+        backends.append((COMPILED_JAX, "jax"))
+    runners: dict[str, Callable[[], Callable[[], Arrays]]] = {}
+    for label, backend in backends:
+
+        def setup(backend: str = backend) -> Callable[[], Arrays]:
+            compiled = ad.compile(f, backend=backend)
+            return lambda: as_list(compiled(*args))
+
+        runners[label] = setup
+    return runners
 
 
 # ------------------------------------------------------------------- the cases
@@ -134,7 +230,9 @@ class Case:
     timed callable; the callable returns NumPy arrays (a list) that are
     compared with ``reference`` before timing. ``ops`` (if set) adds a
     time-per-op column; ``extra`` holds measured facts other than time (W4's
-    graph sizes).
+    graph sizes). ``compiled`` names the runners whose setup and first call
+    compile (their sum is reported as compile time, with ratios to
+    ``compile_baseline``: by default the first of ``compiled`` that ran).
     """
 
     workload: str
@@ -145,6 +243,8 @@ class Case:
     atol: float = 0.0
     ops: int | None = None
     baseline: str = FLOOR
+    compiled: tuple[str, ...] = ()
+    compile_baseline: str = ""
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -165,6 +265,13 @@ class Timing:
     number: int = 1
     samples: list[float] = field(default_factory=list)
     faults: list[float] = field(default_factory=list)  # minor page faults per call
+    setup_s: float = math.nan  # the setup, once
+    first_call_s: float = math.nan  # the warm-up call, once
+
+    @property
+    def once_s(self) -> float:
+        """The one-off cost: setup and first call (a compiling framework's compile time)."""
+        return self.setup_s + self.first_call_s
 
     @property
     def median(self) -> float:
@@ -211,10 +318,12 @@ def measure(case: Case, reps: int, min_time: float, log: Callable[[str], None]) 
         timing = timings[name] = Timing()
         try:
             with _quiet_errors():
+                start = time.perf_counter()
                 run_once = setup()
+                timing.setup_s = time.perf_counter() - start
                 start = time.perf_counter()
                 got = run_once()  # the warm-up call, also the correctness check
-                elapsed = time.perf_counter() - start
+                elapsed = timing.first_call_s = time.perf_counter() - start
         except Exception as error:  # noqa: BLE001 - one framework failing must not stop the rest
             timing.status, timing.message = "error", f"{type(error).__name__}: {error}"[:300]
             continue
@@ -292,11 +401,38 @@ def format_case(case: Case, timings: dict[str, Timing]) -> str:
         faults = timing.median_faults
         row += f"{faults:>8.0f}" if math.isfinite(faults) else f"{'-':>8}"
         lines.append(row)
+    compiled = _compile_times(case, timings)
+    if compiled:
+        base_name, base_once = _compile_base(case, compiled)
+        lines.append(
+            f"  {'compile (setup + 1st call)':<28}{'time':>11}{'x ' + base_name:>33}"
+            f"{'in ' + case.baseline + ' calls':>22}"
+        )
+        for name, once in compiled.items():
+            calls = ratio(once, base_median)
+            lines.append(
+                f"  {name:<28}{fmt_time(once):>11}{ratio(once, base_once):>32.3g}x"
+                + (f"{calls:>22,.0f}" if math.isfinite(calls) else f"{'-':>22}")
+            )
     for key, value in case.extra.items():
         lines.append(f"  {key}: {value}")
     for note in case.notes:
         lines.append(f"  note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def _compile_times(case: Case, timings: dict[str, Timing]) -> dict[str, float]:
+    """Setup plus first call of the case's compiling frameworks that ran."""
+    return {
+        name: timings[name].once_s
+        for name in case.compiled
+        if name in timings and timings[name].status == "ok"
+    }
+
+
+def _compile_base(case: Case, compiled: dict[str, float]) -> tuple[str, float]:
+    name = case.compile_baseline if case.compile_baseline in compiled else next(iter(compiled))
+    return name, compiled[name]
 
 
 def case_record(case: Case, timings: dict[str, Timing]) -> dict:
@@ -316,14 +452,26 @@ def case_record(case: Case, timings: dict[str, Timing]) -> dict:
                 calls_per_sample=timing.number,
                 ratio_to_baseline=_finite_or_none(ratio(timing.median, base_median)),
                 minor_faults_per_call=_finite_or_none(timing.median_faults),
+                setup_s=timing.setup_s,
+                first_call_s=timing.first_call_s,
             )
+            if name in case.compiled:
+                record["compile_s"] = timing.once_s
             if case.ops:
                 record["us_per_op"] = timing.median / case.ops * 1e6
         frameworks[name] = record
+    compiled = _compile_times(case, timings)
+    if compiled:
+        base_name, base_once = _compile_base(case, compiled)
+        for name, once in compiled.items():
+            frameworks[name]["compile_ratio"] = ratio(once, base_once)
+    else:
+        base_name = None
     return {
         "workload": case.workload,
         "case": case.name,
         "baseline": case.baseline,
+        "compile_baseline": base_name,
         "ops": case.ops,
         "frameworks": frameworks,
         "extra": case.extra,

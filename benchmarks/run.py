@@ -5,8 +5,10 @@
 
 Six workloads (``w1_overhead.py`` .. ``w6_lazy.py``) are each run by every
 available framework: hand-written NumPy (the floor), adjoint, and, when
-installed, PyTorch (eager), HIPS autograd and JAX (eager, no ``jit``); the
-``bench`` extra installs the first two. Every result is checked against a
+installed, PyTorch (eager), HIPS autograd and JAX (eager); W1 to W4 also
+time the frameworks that compile (``ad.compile`` on NumPy and JAX, JAX
+``jit``, PyTensor's C linker, CasADi), per call and compile time. The
+``bench`` extra installs the peers. Every result is checked against a
 reference before it is timed (see ``harness.py`` for how the numbers are
 taken). The exit status is 0 when every framework agreed with the reference.
 
@@ -61,7 +63,10 @@ THREAD_VARIABLES = (
     "NUMEXPR_NUM_THREADS",
 )
 
-DESCRIPTION = "Benchmark adjoint against hand-written NumPy, PyTorch, HIPS autograd and JAX."
+DESCRIPTION = (
+    "Benchmark adjoint against hand-written NumPy, PyTorch, HIPS autograd, JAX, PyTensor "
+    "and CasADi."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

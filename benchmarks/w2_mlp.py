@@ -3,6 +3,11 @@
 Forward and backward to all four weights, in float64 and float32. The arrays
 are large, so the time is mostly NumPy's (five matrix products); the ratio to
 the hand-written step is what the engine adds around them.
+
+The compiling frameworks compile the gradient with respect to the four
+weights once, with the batch as a constant. CasADi runs MX (its matrix graph;
+SX would expand the products into scalar ones) and only in float64, the one
+dtype it has.
 """
 
 from __future__ import annotations
@@ -11,7 +16,18 @@ import math
 from typing import Any
 
 import numpy as np
-from harness import FLOOR, Case, Peers, rng
+from harness import (
+    CASADI_MX,
+    COMPILED_JAX,
+    COMPILED_NUMPY,
+    FLOOR,
+    JAX_JIT,
+    PYTENSOR,
+    Case,
+    Peers,
+    adjoint_compiled_runners,
+    rng,
+)
 
 import adjoint as ad
 
@@ -121,6 +137,7 @@ def case(peers: Peers, dtype: Any) -> Case:
             return lambda: [np.asarray(a) for a in g(params)]
 
         runners[label] = numpy_like_setup
+    runners.update(compiling_runners(peers, dtype))
     name = np.dtype(dtype).name
     return Case(
         "W2",
@@ -129,7 +146,86 @@ def case(peers: Peers, dtype: Any) -> Case:
         runners,
         rtol=rtol,
         atol=atol,
+        compiled=tuple(n for n in COMPILING if n in runners),
+        compile_baseline=COMPILED_NUMPY,
     )
+
+
+#: The runners that compile, in the order of the compile table.
+COMPILING = (COMPILED_NUMPY, COMPILED_JAX, JAX_JIT, PYTENSOR, CASADI_MX)
+
+
+def compiling_runners(peers: Peers, dtype: Any) -> dict[str, Any]:
+    """The gradient of the loss compiled once: adjoint's rows and the compiling peers."""
+    x, y, w1, b1, w2, b2 = data(dtype)
+    n = y.size
+    weights = [w1, b1, w2, b2]
+
+    def adjoint_loss(p_w1, p_b1, p_w2, p_b2):
+        xt = ad.Tensor(x, requires_grad=False)
+        yt = ad.Tensor(y, requires_grad=False)
+        d = ad.relu(xt @ p_w1 + p_b1) @ p_w2 + p_b2 - yt
+        return ad.sum(d * d) / n
+
+    runners: dict[str, Any] = adjoint_compiled_runners(
+        peers, ad.grad(adjoint_loss, argnums=(0, 1, 2, 3)), weights
+    )
+    if peers.jax is not None:
+        jax, jnp = peers.jax
+
+        def jax_setup():
+            def loss(p_w1, p_b1, p_w2, p_b2):
+                d = jnp.maximum(x @ p_w1 + p_b1, 0) @ p_w2 + p_b2 - y
+                return jnp.sum(d * d) / n
+
+            g = jax.jit(jax.grad(loss, argnums=(0, 1, 2, 3)))
+            return lambda: [np.asarray(a) for a in g(*weights)]
+
+        runners[JAX_JIT] = jax_setup
+    if peers.pytensor is not None:
+        pytensor, pt, mode = peers.pytensor
+
+        def pytensor_setup():
+            dt = np.dtype(dtype).name
+            ps = [
+                pt.matrix("w1", dtype=dt),
+                pt.vector("b1", dtype=dt),
+                pt.matrix("w2", dtype=dt),
+                pt.vector("b2", dtype=dt),
+            ]
+            p_w1, p_b1, p_w2, p_b2 = ps
+            d = pt.maximum(pt.dot(x, p_w1) + p_b1, 0).dot(p_w2) + p_b2 - y
+            loss = (d * d).sum() / n
+            g = pytensor.function(ps, pytensor.grad(loss, ps), mode=mode)
+            return lambda: g(*weights)
+
+        runners[PYTENSOR] = pytensor_setup
+    if peers.casadi is not None and np.dtype(dtype) == np.float64:
+        ca = peers.casadi
+
+        def casadi_setup():
+            # CasADi is column-major; its vectors are columns: b1, b2 as (k, 1).
+            names = ("w1", "b1", "w2", "b2")
+            ps = [
+                ca.MX.sym(k, *(w.shape if w.ndim == 2 else (w.size, 1)))
+                for k, w in zip(names, weights)
+            ]
+            p_w1, p_b1, p_w2, p_b2 = ps
+            xs, ys = ca.DM(x), ca.DM(y)
+            ones = ca.DM.ones(x.shape[0], 1)
+            z = ca.fmax(ca.mtimes(xs, p_w1) + ca.mtimes(ones, p_b1.T), 0)
+            d = ca.mtimes(z, p_w2) + ca.mtimes(ones, p_b2.T) - ys
+            loss = ca.sumsqr(d) / n
+            g = ca.Function("g", ps, [ca.gradient(loss, p) for p in ps])
+            shapes = [w.shape for w in weights]
+
+            def run():
+                return [np.asarray(r).reshape(s) for r, s in zip(g(*weights), shapes)]
+
+            return run
+
+        runners[CASADI_MX] = casadi_setup
+    return runners
 
 
 def cases(peers: Peers, quick: bool = False) -> list[Case]:

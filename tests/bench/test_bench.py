@@ -170,3 +170,113 @@ def test_minor_page_faults_per_call_are_counted_for_each_framework():
     reuse_faults = record["frameworks"]["reuse"]["minor_faults_per_call"]
     assert fresh_faults >= 32  # 64 MiB in pages of at most 2 MiB
     assert reuse_faults < fresh_faults / 4
+
+
+# ---------------------------------------------- the compiling peers and ad.compile
+
+PEERS = harness.load_peers(0)
+COMPILING = (
+    harness.COMPILED_NUMPY,
+    harness.COMPILED_JAX,
+    harness.JAX_JIT,
+    harness.PYTENSOR,
+    harness.CASADI_SX,
+)
+
+
+def _present(name: str) -> bool:
+    """Whether the runner ``name`` can run here (its peer installed, ad.compile there)."""
+    if name.startswith("adjoint compiled"):
+        return hasattr(adjoint, "compile") and (
+            name == harness.COMPILED_NUMPY or PEERS.jax is not None
+        )
+    peer = {"jax": PEERS.jax, "pytensor": PEERS.pytensor, "casadi": PEERS.casadi}
+    return peer[name.split()[0]] is not None
+
+
+def _measure_once(case) -> dict:
+    return harness.measure(case, reps=1, min_time=0, log=lambda text: None)
+
+
+def test_a_missing_peer_is_skipped_with_the_reason(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pytensor_or_casadi(name, *args, **kwargs):
+        if name.split(".")[0] in ("pytensor", "casadi"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pytensor_or_casadi)
+    peers = harness.load_peers(0)
+    assert peers.pytensor is None and peers.casadi is None
+    assert "not installed" in peers.missing["pytensor"]
+    assert "not installed" in peers.missing["casadi"]
+    (case,) = run.w3_hessian.cases(peers, quick=True)
+    assert harness.PYTENSOR not in case.runners and harness.CASADI_SX not in case.runners
+    assert set(case.compiled) <= set(case.runners)
+
+
+def test_without_ad_compile_the_compiled_rows_are_left_out(monkeypatch):
+    monkeypatch.delattr(harness.ad, "compile", raising=False)
+    assert harness.adjoint_compiled_runners(PEERS, lambda x: x, [np.zeros(1)]) == {}
+    assert "ad.compile" in harness.load_peers(0).missing["adjoint compiled"]
+
+
+def test_the_tanh_polynomials_are_the_derivatives():
+    import sympy
+
+    s = sympy.Symbol("x")
+    t = sympy.tanh(s)
+    for n in range(6):
+        p = run.w4_nested_grad.tanh_polynomial(n)
+        poly = sum(c * t**k for k, c in enumerate(p))
+        assert sympy.simplify(poly - sympy.diff(t, s, n)) == 0
+
+
+@pytest.mark.parametrize("name", COMPILING)
+def test_a_compiling_runner_is_checked_and_its_compile_time_recorded(name):
+    """W4 at 1,000 points, n = 4, and W3 at n = 32: small graphs, cheap to compile."""
+    if not _present(name):
+        pytest.skip(f"{name}: not installed here (or no ad.compile)")
+    w4 = run.w4_nested_grad.points_case(PEERS, 4)
+    (w3,) = run.w3_hessian.cases(PEERS, quick=True)
+    for case in (w4, w3):
+        assert name in case.compiled
+        case.runners = {k: v for k, v in case.runners.items() if k in (name, "numpy")}
+        record = _measure_once(case)
+        result = record["frameworks"][name]
+        assert result["status"] == "ok", result
+        assert result["compile_s"] == pytest.approx(result["setup_s"] + result["first_call_s"])
+        assert result["compile_ratio"] == pytest.approx(1.0)  # the only one that compiles
+        assert record["compile_baseline"] == name
+
+
+def test_the_compile_table_is_printed_with_ratios():
+    timings = {
+        "numpy": harness.Timing(samples=[1e-3], setup_s=0.0, first_call_s=1e-3),
+        "a": harness.Timing(samples=[2e-3], setup_s=0.5, first_call_s=0.5),
+        "b": harness.Timing(samples=[1e-3], setup_s=1.0, first_call_s=1.0),
+    }
+    case = harness.Case("W0", "compile table", list, {}, compiled=("a", "b"), compile_baseline="a")
+    shown = harness.format_case(case, timings)
+    assert "compile (setup + 1st call)" in shown and "x a" in shown
+    b_row = [line for line in shown.splitlines() if line.strip().startswith("b ")][-1]
+    assert "2 s" in b_row and "2x" in b_row and "2,000" in b_row  # 2 s, 2x a's, 2,000 calls
+    record = harness.case_record(case, timings)
+    assert record["frameworks"]["b"]["compile_ratio"] == pytest.approx(2.0)
+    assert "compile_s" not in record["frameworks"]["numpy"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workload", ["W1", "W2"])
+def test_w1_w2_compiling_rows_agree_with_the_reference(workload):
+    """Every compiling row of W1 and W2 (PyTensor compiles W1's chain for minutes, cold)."""
+    module = {"W1": run.w1_overhead, "W2": run.w2_mlp}[workload]
+    names = [n for n in COMPILING + (harness.CASADI_MX,) if n in module.COMPILING]
+    for case in module.cases(PEERS, quick=True):
+        case.runners = {k: v for k, v in case.runners.items() if k in names or k == "numpy"}
+        record = _measure_once(case)
+        for name in case.compiled:
+            assert record["frameworks"][name]["status"] == "ok", (name, record["frameworks"][name])
