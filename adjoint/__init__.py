@@ -21,8 +21,8 @@ The layout, bottom up (each module imports only modules below it):
 :mod:`adjoint.tensor`, :mod:`adjoint.ops` (every op by kind, each class
 carrying all that is known about it), :mod:`adjoint.init`,
 :mod:`adjoint.compile` (graphs as generated code, ``ad.compile``),
-:mod:`adjoint.graph`
-(inspect, re-run, draw, trace, census), :mod:`adjoint.rewrite` (``simplify``),
+:mod:`adjoint.graph` (inspect, re-run, draw, trace, census), :mod:`adjoint.rewrite`
+(``simplify``),
 :mod:`adjoint.functional` (``grad`` and friends), :mod:`adjoint.symbolic`
 (sympy formulas and exact checks), :mod:`adjoint.nn`,
 :mod:`adjoint.optim`, :mod:`adjoint.data`, :mod:`adjoint.io`, and
