@@ -227,8 +227,9 @@ class Op:
 
     # ---- what the tools know about the op: declared here, next to compute/gradient.
     # An op declares what it can; the tools (adjoint.graph's tracing, drawing and run,
-    # adjoint.symbolic, adjoint.simplify) work with what it gives. The
-    # engine never reads these, so they cost nothing when building or differentiating.
+    # adjoint.symbolic, adjoint.simplify, adjoint.compile) read it through declared(),
+    # so a subclass that redefines compute does not inherit facts about another one.
+    # The engine never reads these, so they cost nothing when building or differentiating.
 
     #: True if swapping the inputs keeps the value: drawings then do not number the
     #: inputs, and the rewrite pass orders them canonically, so that ``op(a, b)`` and
@@ -258,8 +259,7 @@ class Op:
         The default runs ``compute`` on them, which is right for ops made of
         arithmetic, reshapes and indexing. Override it where ``compute`` calls
         functions NumPy cannot apply to sympy objects (``np.exp``, comparisons):
-        ``return np.frompyfunc(sympy.exp, 1, 1)(a)``. A subclass that redefines
-        ``compute`` does not inherit a base's ``sympy``.
+        ``return np.frompyfunc(sympy.exp, 1, 1)(a)``.
         """
         try:
             return self.compute(*args)
@@ -298,6 +298,30 @@ class Op:
         default): no source form, and the compiled code calls this op's ``compute``.
         """
         return None
+
+
+def declared(op: Op | type, name: str) -> Any:
+    """The fact ``name`` (``sympy``, ``source``, ``formula``, ``commutative``, ...) that
+    ``op``'s class declares for the ``compute`` it runs; a method comes as its function.
+
+    A fact declared beside a ``compute`` describes that compute, so a subclass that
+    redefines ``compute`` does not inherit it: a user's ``class Twice(ad.ops.Exp)``
+    with its own ``compute`` is no exponential to sympy, the compiler, the tables or
+    the rewrite pass. A fact declared on a base without ``compute``
+    (``ElementwiseOp.compute_batched``) promises something of any compute, and is
+    inherited. Without a declaration: :class:`Op`'s default.
+    """
+    cls = op if isinstance(op, type) else type(op)
+    past_compute = False
+    for klass in cls.__mro__:
+        if klass is Op:
+            break
+        attrs = klass.__dict__
+        if name in attrs and not (past_compute and "compute" in attrs):
+            return attrs[name]
+        if "compute" in attrs:
+            past_compute = True
+    return Op.__dict__[name]
 
 
 # ------------------------------------------------------------------------- nodes

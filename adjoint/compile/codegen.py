@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from adjoint.autograd import Value, derivative_order, find_topo_sort
+from adjoint.autograd import Value, declared, derivative_order, find_topo_sort
 from adjoint.walk import toposort
 
 __all__ = ["Program", "generate"]
@@ -180,18 +180,9 @@ def _labels(outputs: list[Value]) -> dict[Value, str]:
 
 
 def _source(op: Any, args: tuple[str, ...], const: Any) -> str | None:
-    """``op.source``, if the class that declares it also declares the ``compute`` in use.
-
-    A subclass that redefines ``compute`` (a user's ``class MyExp(ad.ops.Exp)``)
-    must not inherit its base's source form, which computes the base's op: as
-    for sympy forms, the source is looked up no higher than that ``compute``.
-    """
-    for cls in type(op).__mro__:
-        if "source" in cls.__dict__:
-            return op.source(args, const)
-        if "compute" in cls.__dict__:
-            return None
-    return None
+    """The op's source form as :func:`~adjoint.autograd.declared` finds it (a subclass
+    that redefines ``compute`` does not inherit its base's), or None."""
+    return declared(op, "source")(op, args, const)
 
 
 def generate(

@@ -48,7 +48,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from adjoint.autograd import Value, _flag_arg, derivative_order
+from adjoint.autograd import Value, _flag_arg, declared, derivative_order
 from adjoint.graph.base import GraphBase
 
 __all__ = ["to_dot", "to_svg", "render", "layout", "GraphTooLargeError", "ORDER_COLOURS"]
@@ -134,7 +134,7 @@ def node_style(
 
 
 def _edge_labels(node: Value) -> list[str]:
-    if len(node.inputs) > 1 and not node.op.commutative:
+    if len(node.inputs) > 1 and not declared(node.op, "commutative"):
         return [str(k) for k in range(len(node.inputs))]
     return [""] * len(node.inputs)
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.anomaly import check_value, is_anomaly_enabled
-from adjoint.autograd import Value, evaluate
+from adjoint.autograd import Value, declared, evaluate
 from adjoint.graph.base import GraphBase, _describe
 from adjoint.tensor import _in_dtype
 
@@ -48,6 +48,7 @@ def run_graph(graph: GraphBase, feed: Mapping[Value | str, Any] | None = None) -
             shapes_changed = shapes_changed or array.shape != recorded.shape
             values[leaf] = array
     checked = is_anomaly_enabled()  # anomaly mode checks re-run values too
+    broadcasts: dict[type, bool] = {}  # declared(op, "compute_broadcasts"), by op class
     for node in graph.nodes:
         op = node.op
         if op is None:
@@ -55,7 +56,9 @@ def run_graph(graph: GraphBase, feed: Mapping[Value | str, Any] | None = None) -
                 values[node] = node.cached_data
             continue
         arrays = [values[x] for x in node.inputs]
-        if shapes_changed and not op.compute_broadcasts:
+        if shapes_changed and type(op) not in broadcasts:
+            broadcasts[type(op)] = declared(op, "compute_broadcasts")
+        if shapes_changed and not broadcasts[type(op)]:
             values[node] = _run_op(node, arrays)
         else:
             try:
@@ -167,7 +170,7 @@ def _run_op(node: Value, arrays: list[np.ndarray]) -> np.ndarray:
         batch = _batch_shape(arrays, recorded)
         if batch is None:
             return evaluate(op, arrays)
-        result = op.compute_batched(batch, arrays, recorded)
+        result = declared(op, "compute_batched")(op, batch, arrays, recorded)
         if result is NotImplemented:
             return _pointwise(op, batch, arrays, recorded)
         return result if type(result) is np.ndarray else np.asarray(result)

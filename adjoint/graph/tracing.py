@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from adjoint import autograd
-from adjoint.autograd import Op, Value, lazy_mode, no_grad
+from adjoint.autograd import Op, Value, declared, lazy_mode, no_grad
 from adjoint.graph.base import GraphBase
 from adjoint.tensor import Tensor
 from adjoint.walk import toposort
@@ -175,7 +175,7 @@ def _bar(label: str) -> str:
 
 def _expression(graph: Any, node: Value, latex: bool) -> str:
     op = node.op
-    templates = op.formula
+    templates = declared(op, "formula")
     if templates is None or len(node.inputs) > 3:
         args = ", ".join((_latex_label if latex else str)(graph.label(x)) for x in node.inputs)
         name = f"\\operatorname{{{op.name}}}" if latex else op.name
@@ -184,7 +184,7 @@ def _expression(graph: Any, node: Value, latex: bool) -> str:
 
 
 def _partial(graph: Any, node: Value, k: int, latex: bool) -> str:
-    templates = node.op.partials
+    templates = declared(node.op, "partials")
     subs = _subs(graph, node, latex)
     if templates is None or k >= len(templates):
         x = graph.label(node.inputs[k])

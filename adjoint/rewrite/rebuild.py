@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from adjoint import autograd
-from adjoint.autograd import Value, _flag_arg, find_topo_sort
+from adjoint.autograd import Value, _flag_arg, declared, find_topo_sort
 from adjoint.ops import AddScalar, EWiseAdd, EWiseMul, MulScalar, Negate, PowerScalar
 from adjoint.rewrite import polynomial, rules
 from adjoint.rewrite import verify as verification
@@ -333,7 +333,7 @@ class _Builder:
         regroup = regroupable(dtype)
         kind_rules = self.rules.get(kind)
         if kind_rules is None:
-            kind_rules = COMMUTE if kind.commutative else ()
+            kind_rules = COMMUTE if declared(kind, "commutative") else ()
         for name, rule in kind_rules:
             if not regroup and name in REGROUPING:
                 continue

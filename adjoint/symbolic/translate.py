@@ -37,7 +37,7 @@ import numpy as np
 import sympy
 
 from adjoint import autograd
-from adjoint.autograd import Op, Value, enable_grad, find_topo_sort
+from adjoint.autograd import Op, Value, declared, enable_grad, find_topo_sort
 from adjoint.functional import Jacobian, _jacobian_graph
 from adjoint.ops.common import sympy_number
 from adjoint.symbolic.deep import _deep
@@ -83,10 +83,6 @@ def _constant(data: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------ translations
 
-#: Translations registered by op class: ``fn(op, *object_arrays) -> object array``.
-#: They take precedence over the ops' own ``sympy`` methods.
-_TRANSLATIONS: dict[type, Callable[..., Any]] = {}
-
 
 def _op_class_arg(op_class: Any, name: str) -> type:
     if not (isinstance(op_class, type) and issubclass(op_class, Op)):
@@ -130,27 +126,17 @@ def register_translation(op_class: type) -> Callable[[Callable], Callable]:
                 f"register_translation: the translation of {op_class.__name__} must be a "
                 f"function fn(op, *object_arrays), got {type(fn).__name__}"
             )
-        _TRANSLATIONS[op_class] = fn
+        op_class.sympy = fn  # registering is declaring (see adjoint.autograd.declared)
         return fn
 
     return decorate
 
 
 def _translation(op_class: type) -> Callable[..., Any] | None:
-    """The registered translation or declared ``sympy`` method of ``op_class``, or of the
-    nearest base whose ``compute`` it keeps; None: ``Op.sympy``'s fallback to compute."""
-    for cls in op_class.__mro__:
-        fn = _TRANSLATIONS.get(cls)
-        if fn is not None:
-            return fn
-        if cls is Op:
-            return None
-        fn = cls.__dict__.get("sympy")
-        if fn is not None:
-            return fn
-        if "compute" in cls.__dict__:
-            return None
-    return None
+    """The ``sympy`` form ``op_class`` declares or was registered with, as
+    :func:`~adjoint.autograd.declared` finds it; None: ``Op.sympy``'s fallback to compute."""
+    fn = declared(op_class, "sympy")
+    return None if fn is Op.sympy else fn
 
 
 def has_translation(op_class: type) -> bool:

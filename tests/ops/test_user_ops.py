@@ -147,6 +147,48 @@ def test_to_sympy_of_an_op_that_declares_nothing():
         symbolic.to_sympy(Bare()(x))
 
 
+class Difference(ad.ops.EWiseAdd):
+    """A user's op built on adjoint's addition with a compute of its own (a - b): none of
+    EWiseAdd's facts (commutative, formula, partials, sympy, source) describe it."""
+
+    def compute(self, a, b):
+        return a - b
+
+    def gradient(self, out_grad, node):
+        return out_grad, -out_grad
+
+
+class FlatReshape(ad.ops.Reshape):
+    """Reshape's batch rule does not hold for a compute that also reverses the data."""
+
+    def compute(self, a):
+        return np.reshape(a, self.shape)[::-1].copy()
+
+
+def test_a_subclass_with_its_own_compute_inherits_no_fact_of_its_base():
+    x, y = ad.Tensor(0.5, name="x"), ad.Tensor(2.0, name="y")
+    d = Difference()(x, y)
+    # simplify: not commutative, so d(x, y) and d(y, x) stay two nodes, each right
+    both = ad.simplify(d, Difference()(y, x)).outputs
+    assert [float(t) for t in both] == [-1.5, 1.5]
+    assert symbolic.to_sympy(d) == _sym("x") - _sym("y")  # compute on object arrays
+    assert not symbolic.has_translation(Difference)
+    assert "Difference(v1, v2)" in str(ad.Graph(d).forward_trace())  # the generic row
+    numbered = _edge_lines(ad.Graph(d).to_dot())
+    assert [e.split("label=")[1][:3] for e in numbered] == ['"0"', '"1"']
+    compiled = ad.Graph(d).compile(inputs=[x, y])
+    assert "difference_op(x, y)" in compiled.source
+    assert float(compiled(np.array(0.5), np.array(2.0))[0]) == -1.5
+    assert float(ad.grad(ad.grad(lambda t: Difference()(t * t, t)))(x)) == 2.0
+
+    a = ad.Tensor(np.arange(6.0), name="a")
+    z = FlatReshape((2, 3))(a)
+    batch = np.arange(12.0).reshape(2, 6)
+    got = ad.Graph(z).run({a: batch})[0]
+    want = np.stack([FlatReshape((2, 3)).compute(row) for row in batch])
+    np.testing.assert_array_equal(got, want)
+
+
 # ------------------------------------------------------------------ Graph.run
 
 
