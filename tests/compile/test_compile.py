@@ -89,6 +89,35 @@ def test_scalar_programs_of_two_inputs_and_their_derivatives(seed):
             assert_bits(got, want)
 
 
+@pytest.mark.slow  # 5 to 35 s a case: every order is traced three times
+@pytest.mark.parametrize("seed", range(4))
+def test_nested_grad_to_the_8th_order_compiles_to_the_same_bits(seed, mode):
+    """As users reach scalar derivatives: nested ad.grad with its default settings (simplified
+    from the 3rd order on), eager or lazy; ad.compile and Graph.run's compiled plan."""
+    program = scalar_program(seed)
+    x = np.float64(np.random.default_rng(seed).uniform(-1.4, 1.4))
+    fn = program.fn
+    for _ in range(8):
+        fn = ad.grad(fn)
+        want = _eager(fn, x)
+        assert_bits(ad.compile(fn)(x), want)
+    leaf = ad.Tensor(x, name="x")
+    graph = ad.Graph(fn(leaf))
+    first, second = graph.run({leaf: x + 0.25}), graph.run({leaf: x + 0.25})  # plain, compiled
+    assert graph._plan  # the second run took the compiled plan
+    assert_bits(second[0], first[0])
+
+
+def test_the_8th_derivative_of_the_tour_compiles_to_the_same_bits(mode):
+    fn = lambda x: x * ad.log(1 + x**2)  # noqa: E731
+    for _ in range(8):
+        fn = ad.grad(fn)
+    x = np.float64(-0.939)
+    compiled = ad.compile(fn)
+    assert_bits(compiled(x), _eager(fn, x))
+    assert_bits(compiled(x + 1), _eager(fn, x + 1))  # the cached program, new values
+
+
 def test_lazy_graphs_compile_to_the_bits_of_their_realized_values():
     x = ad.Tensor(np.linspace(-1, 1, 5), name="x", requires_grad=True)
     with ad.lazy_mode():
