@@ -501,6 +501,10 @@ class Jacobian(TensorOp):
             result[start:stop] = np.broadcast_to(rows, (stop - start,) + self._in_shape)
         return result.reshape(self._out_shape + self._in_shape)
 
+    def source(self, args: tuple[str, ...], const: Callable[[Any], str]) -> str:
+        """One call of a :class:`_JacobianKernel` (the Jacobian on the backend's namespace)."""
+        return f"{const(_JacobianKernel(self))}(xp, {', '.join(args)})"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, ...]:
         args = list(self._args)
         for k, x in zip(self._slots, node.inputs):
@@ -513,6 +517,59 @@ class Jacobian(TensorOp):
 
     def infer_dtype(self, *dtypes: np.dtype) -> np.dtype:
         return self._dtype
+
+
+class _JacobianKernel:
+    """A :class:`Jacobian` in compiled code: ``kernel(xp, *arrays)`` on the namespace ``xp``.
+
+    On NumPy it is the op's ``compute`` (the batched replay of the traced
+    vector-Jacobian product), so compiled equals eager to the bit. On JAX the
+    traced product is compiled like any graph and mapped over the basis
+    cotangents with ``jax.lax.map`` (``jax.vmap`` in chunks of the op's batch
+    size), so XLA compiles the whole Jacobian instead of calling back to the host.
+    """
+
+    def __init__(self, op: Jacobian) -> None:
+        self.op = op
+        self._jax: Callable | None = None
+
+    def __call__(self, xp: Any, *arrays: Any) -> Any:
+        if xp is np:
+            return self.op.compute(*arrays)
+        if self._jax is None:
+            self._jax = self._on_jax()
+        return self._jax(*arrays)
+
+    def _on_jax(self) -> Callable:
+        from adjoint.compile.compiled import CompiledGraph, _jax
+
+        op = self.op
+        jax = _jax()
+        used = [k for k, leaf in enumerate(op._leaves) if id(leaf) in op._in_graph]
+        seeded = id(op._u) in op._in_graph
+        inputs = [op._leaves[k] for k in used] + ([op._u] if seeded else [])
+        vjp = CompiledGraph([op._pulled], inputs, backend="jax")._jitted
+        m = int(np.prod(op._out_shape, dtype=np.int64))
+        rows_shape = (m,) + op._in_shape
+
+        def jacobian(*arrays: Any) -> Any:
+            given = [arrays[k] for k in used]
+            if seeded:
+                basis = jax.numpy.eye(m, dtype=op._u.dtype).reshape((m,) + op._out_shape)
+                if op._chunk >= m:
+                    rows = jax.vmap(lambda u: vjp(*given, u)[0])(basis)
+                else:
+                    rows = jax.lax.map(lambda u: vjp(*given, u)[0], basis, batch_size=op._chunk)
+            else:  # the product does not depend on the cotangent
+                rows = vjp(*given)[0]
+            rows = jax.numpy.broadcast_to(rows, rows_shape).astype(op._dtype)
+            return rows.reshape(op._out_shape + op._in_shape)
+
+        return jacobian
+
+    def __repr__(self) -> str:
+        name = getattr(self.op._f, "__name__", "f")
+        return f"Jacobian of {name} (argument {self.op.argnum})"
 
 
 def _jacobian_graph(f: Callable, args: list, argnum: int) -> Tensor:

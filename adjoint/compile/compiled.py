@@ -123,7 +123,7 @@ class CompiledGraph:
                     if node is None or node in forced:
                         raise
                     forced.add(node)
-            self._function = jitted
+            self._function = self._jitted = jitted
         else:
             program = generate(outputs, inputs, name=name)
             self._function, _ = self._bind(program, np)
@@ -226,7 +226,8 @@ def _host_call(node: Value) -> Any:
         return np.asarray(op.compute(*[np.asarray(a) for a in arrays]), dtype=dtype)
 
     def call(*args: Any) -> Any:
-        return jax.pure_callback(host, result, *args)
+        # Under jax.vmap (a Jacobian maps its product over a basis) the host runs point by point.
+        return jax.pure_callback(host, result, *args, vmap_method="sequential")
 
     return call
 
