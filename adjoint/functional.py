@@ -480,6 +480,7 @@ class Jacobian(TensorOp):
             (self._pulled,) = gradients(out, [x], self._u)
             traced = autograd.find_topo_sort([self._pulled])
             self._in_graph = {id(node) for node in traced}
+            self._graph = Graph(self._pulled)  # walked once, replayed at every compute
             largest = max(int(np.prod(node.shape, dtype=np.int64)) for node in traced)
             self._chunk = max(1, BATCH_ELEMENTS // max(1, largest))
             self._out_shape = out.shape
@@ -488,7 +489,7 @@ class Jacobian(TensorOp):
 
     def compute(self, *arrays: np.ndarray) -> np.ndarray:
         m = int(np.prod(self._out_shape, dtype=np.int64))
-        graph = Graph(self._pulled)
+        graph = self._graph
         feed = {leaf: a for leaf, a in zip(self._leaves, arrays) if id(leaf) in self._in_graph}
         result = np.empty((m,) + self._in_shape, dtype=self._dtype)
         for start in range(0, m, self._chunk):
