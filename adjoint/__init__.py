@@ -20,7 +20,7 @@ The layout, bottom up (each module imports only modules below it):
 :mod:`adjoint.walk` (the one graph walk), :mod:`adjoint.autograd` (the engine),
 :mod:`adjoint.tensor`, :mod:`adjoint.ops` (every op by kind, each class
 carrying all that is known about it), :mod:`adjoint.init`,
-:mod:`adjoint.compile` (graphs as generated code, ``ad.compile``),
+:mod:`adjoint.compiler` (graphs as generated code, ``ad.compile``),
 :mod:`adjoint.graph` (inspect, re-run, draw, trace, census), :mod:`adjoint.rewrite`
 (``simplify``),
 :mod:`adjoint.functional` (``grad`` and friends), :mod:`adjoint.symbolic`
@@ -43,7 +43,7 @@ from adjoint.autograd import (
     set_lazy_mode,
     toposort,
 )
-from adjoint.compile import CompiledGraph, compile
+from adjoint.compiler import CompiledGraph, compile
 from adjoint.functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from adjoint.graph import Graph, GraphTooLargeError, evaluation_steps, trace_evaluation
 from adjoint.graph.census import census

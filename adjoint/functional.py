@@ -542,7 +542,7 @@ class _JacobianKernel:
         return self._jax(*arrays)
 
     def _on_jax(self) -> Callable:
-        from adjoint.compile.compiled import CompiledGraph, _jax
+        from adjoint.compiler.compiled import CompiledGraph, _jax
 
         op = self.op
         jax = _jax()

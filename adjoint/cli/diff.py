@@ -20,7 +20,7 @@ with whether each path agrees, and the graph sizes per order. The exit code is
 
 ``--code`` also prints each derivative as generated code
 (:func:`compile_derivative`): the graph the ``grad`` path built, compiled by
-:class:`adjoint.compile.CompiledGraph` on the NumPy backend, one assignment
+:class:`adjoint.compiler.CompiledGraph` on the NumPy backend, one assignment
 per node, a function of the ``--at`` variables::
 
     python -m adjoint diff "sin(x)*y" --wrt x y --order 2 --at x=0.5,y=2 --code
@@ -322,7 +322,7 @@ class Code:
 
     ``text`` is a block of Python that runs on its own: a heading comment,
     ``import numpy as xp``, the hoisted constants, the generated function (the
-    :attr:`adjoint.compile.CompiledGraph.source`) and, as a comment, its value
+    :attr:`adjoint.compiler.CompiledGraph.source`) and, as a comment, its value
     at the point. ``value`` is what the compiled function returns there;
     ``same`` whether that is nested :func:`adjoint.grad`'s value to the last bit.
     """
@@ -345,8 +345,8 @@ def function_name(d: Derivative) -> str:
 
 def compile_derivative(d: Derivative) -> Code:
     """The graph nested :func:`adjoint.grad` built for ``d``, as generated code of the
-    ``--at`` variables (:class:`adjoint.compile.CompiledGraph`, NumPy backend)."""
-    from adjoint.compile import CompiledGraph, generate
+    ``--at`` variables (:class:`adjoint.compiler.CompiledGraph`, NumPy backend)."""
+    from adjoint.compiler import CompiledGraph, generate
 
     name = function_name(d)
     names = {v.name for v in d.variables}
@@ -373,7 +373,7 @@ def compile_derivative(d: Derivative) -> Code:
     for const, data in program.constants.items():
         lines.append(f"{const} = {_literal(data)}")
     for call, node in program.fallbacks.items():  # none today: every op has a source form
-        lines.append(f"# {call}: {node.op.name}'s compute, bound by adjoint.compile")
+        lines.append(f"# {call}: {node.op.name}'s compute, bound by ad.compile")
     lines.append(compiled.source.rstrip("\n"))
     args = ", ".join(repr(x) for x in point)
     check = (
@@ -483,7 +483,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--code",
         action="store_true",
         help="also print the generated source of each derivative: the graph nested "
-        "ad.grad builds (the grad path), compiled by adjoint.compile (NumPy backend), as "
+        "ad.grad builds (the grad path), compiled by ad.compile (NumPy backend), as "
         "a block of Python that runs on its own, with its value at the point",
     )
     parser.add_argument(
@@ -565,7 +565,7 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(
             "generated source of each derivative (--code), on the grad path: the graph "
-            "nested\nad.grad builds, compiled with adjoint.compile; each block runs on its own."
+            "nested\nad.grad builds, compiled with ad.compile; each block runs on its own."
         )
         for code in codes:
             print()

@@ -18,7 +18,7 @@ import numpy as np
 
 from adjoint.anomaly import is_anomaly_enabled
 from adjoint.autograd import Value, _flag_arg
-from adjoint.compile.compiled import CompiledGraph
+from adjoint.compiler.compiled import CompiledGraph
 from adjoint.graph import drawing, tracing
 from adjoint.graph.base import GraphBase
 from adjoint.graph.drawing import MAX_DRAWN_NODES
@@ -55,7 +55,7 @@ class Graph(GraphBase):
         self, inputs: Sequence[Value] | None = None, *, backend: str = "numpy"
     ) -> CompiledGraph:
         """The outputs as generated code of ``inputs`` (default: the variables); see
-        :class:`adjoint.compile.CompiledGraph`.
+        :class:`adjoint.compiler.CompiledGraph`.
 
         Shapes and dtypes are those the inputs have now, fixed: a call with
         another shape raises a ValueError naming the input and both shapes.

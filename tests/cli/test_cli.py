@@ -241,7 +241,7 @@ def test_diff_code_of_higher_orders_and_constant_derivatives(capsys):
 
 
 def test_diff_code_that_differs_from_nested_grad_is_a_mismatch(capsys, monkeypatch):
-    from adjoint.compile import CompiledGraph
+    from adjoint.compiler import CompiledGraph
 
     call = CompiledGraph.__call__
     monkeypatch.setattr(

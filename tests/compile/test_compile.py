@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 
 import adjoint as ad
-from adjoint.compile import CompiledGraph, generate
+from adjoint.compiler import CompiledGraph, generate
 from adjoint.graph.run import run_graph
 from tests.helpers.exprgen import scalar_program, tensor_program
 from tests.helpers.random_graphs import random_graphs
@@ -472,3 +472,10 @@ def test_jax_jacobians_of_several_arguments_and_of_an_unused_one():
     got = ad.compile(unused, backend="jax")(x, y)
     _close(got, _eager(unused, x, y))
     assert got.shape == (2, 2, 3) and not got.any()
+
+
+def test_the_package_and_the_function_do_not_hide_each_other():
+    import adjoint.compiler.codegen as codegen
+
+    assert codegen.generate is generate
+    assert callable(ad.compile) and ad.compile.__module__ == "adjoint.compiler.function"

@@ -5,7 +5,7 @@ into a :class:`Program`: the text of one function, plus the names it expects to
 find bound when it runs. The generator knows nothing about backends except the
 name ``xp`` of the array namespace (NumPy, ``jax.numpy``, CuPy): whoever runs
 the source binds ``xp``, the constants and the fallback calls
-(:mod:`adjoint.compile.compiled`).
+(:mod:`adjoint.compiler.compiled`).
 
 What the source looks like::
 

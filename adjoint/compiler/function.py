@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import Value, enable_grad, lazy_mode
-from adjoint.compile.compiled import CompiledGraph, _backend_arg
+from adjoint.compiler.compiled import CompiledGraph, _backend_arg
 from adjoint.tensor import Tensor, _to_array
 
 __all__ = ["compile", "CompiledFunction"]
@@ -134,7 +134,7 @@ def compile(
     if inputs is not None:
         raise TypeError("compile: inputs= is for compiling Tensors; a function takes arrays")
     if backend == "jax":
-        from adjoint.compile.compiled import _jax
+        from adjoint.compiler.compiled import _jax
 
         _jax()  # the ImportError now, not at the first call
     return CompiledFunction(f, backend)

@@ -1,6 +1,6 @@
 """``CompiledGraph``: a graph's generated source, bound to a backend and run on arrays.
 
-The source from :func:`adjoint.compile.codegen.generate` is executed once with
+The source from :func:`adjoint.compiler.codegen.generate` is executed once with
 ``xp`` bound to the backend's namespace, its constants and its fallback calls;
 calling the compiled graph then calls that one Python function: no object per
 node, no walk, one NumPy call per line.
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import Value, _nodes
-from adjoint.compile.codegen import Program, generate
+from adjoint.compiler.codegen import Program, generate
 from adjoint.tensor import _in_dtype
 
 __all__ = ["CompiledGraph", "BACKENDS"]
@@ -140,7 +140,7 @@ class CompiledGraph:
         namespace.update(program.constants)
         for call, node in program.fallbacks.items():
             namespace[call] = _numpy_call(node) if xp is np else _host_call(node)
-        filename = f"<adjoint.compile {self._name}-{next(_counter)}>"
+        filename = f"<adjoint.compiler {self._name}-{next(_counter)}>"
         # Registered with linecache: tracebacks and debuggers show the generated lines.
         linecache.cache[filename] = (
             len(program.source),
