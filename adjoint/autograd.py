@@ -26,6 +26,10 @@ needle's ``autograd.Tensor``), :mod:`adjoint.inference` (lazy shapes and
 dtypes), :mod:`adjoint.pickling` and :mod:`adjoint.walk`; none imports
 anything above it (``tests/engine/test_layout.py``).
 
+``TENSOR_COUNTER`` (needle's count of live Tensors, which its optimizer tests
+read) is computed when read, by :func:`live_tensor_count`: nothing on the
+path that makes nodes keeps it.
+
 Lazy mode: while :data:`LAZY_MODE` is true, :meth:`Value.make_from_op` only
 records the node, with its shape and dtype inferred from its inputs; the data
 is computed when something asks for it. Eager mode (the default) computes each
@@ -651,6 +655,33 @@ def add_observer(observer: Any) -> None:
 def remove_observer(observer: Any) -> None:
     """Unregister an observer added by :func:`add_observer`."""
     _observers.remove(observer)
+
+
+def live_tensor_count() -> int:
+    """How many graph nodes (Tensors, any ``Value``) are alive: needle's ``TENSOR_COUNTER``.
+
+    Counted when asked, not kept: needle adds one in ``_init`` and subtracts one
+    in ``__del__``, which costs every node; here making and freeing nodes pays
+    nothing, and this call runs a garbage collection (so unreachable cycles,
+    such as a dropped leaf and the ``.grad`` graph that refers back to it, are
+    not counted) and walks the collector's list of objects: milliseconds, for
+    tests and debugging. ``adjoint.autograd.TENSOR_COUNTER`` reads it.
+
+    >>> import adjoint as ad
+    >>> before = live_tensor_count()
+    >>> x = ad.Tensor([1.0, 2.0])
+    >>> live_tensor_count() - before
+    1
+    """
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if issubclass(type(obj), Value))
+
+
+def __getattr__(name: str) -> Any:
+    # TENSOR_COUNTER is computed when read (PEP 562), so node creation never updates it.
+    if name == "TENSOR_COUNTER":
+        return live_tensor_count()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ------------------------------------------------------------------ differentiation

@@ -184,6 +184,8 @@ CALLS = {
     "logsumexp": {"": _spec([(2, 3)], lambda a: ops.logsumexp(a, 1))},
     "softmax": {"": _spec([(2, 3)], ops.softmax)},
     "log_softmax": {"": _spec([(2, 3)], ops.log_softmax)},
+    "LogSoftmax": {"": _spec([(2, 3)], lambda a: ops.LogSoftmax()(a))},
+    "logsoftmax": {"": _spec([(3, 2)], ops.logsoftmax)},
     # indexing
     "GetItem": {"": _spec([(2, 3)], _pick((1, slice(None, None, 2))))},
     "ScatterAdd": {

@@ -184,6 +184,7 @@ CASES: list[Case] = [
             (2, False),
         ]
     ),
+    Case(ops.LogSoftmax(), [((2, 5),), ((3, 1),), ((2, 3, 4),)], ALL + ("float16", "int8")),
     Case(ops.MatMul(), [((2, 3), (3, 4)), ((2, 1, 3, 4), (5, 4, 2)), ((1, 1), (1, 1))], ALL),
     Case(ops.MatMul(), [((2, 3), (3, 4))], MIXED[:2]),
     Case(ops.Stack(0), [((3,), (3,)), ((), (), ())]),

@@ -300,6 +300,7 @@ SPECS = [
         [(2, 2, 2)],
     ),
     OpSpec("log_softmax", ad.log_softmax, lambda a: sym_log_softmax(a, -1), [(2, 3)]),
+    OpSpec("logsoftmax", ad.logsoftmax, lambda a: sym_log_softmax(a, 1), [(3, 2)]),
     OpSpec(
         "log_softmax axis 0",
         lambda a: a.log_softmax(0) * a,
@@ -336,7 +337,7 @@ def test_every_new_op_is_in_the_table():
         ad.ops.Tanh, ad.ops.TanhBackward, ad.ops.ReLUBackward, ad.ops.Sigmoid, ad.ops.Sqrt,
         ad.ops.Abs, ad.ops.Sign, ad.ops.EqualMask, ad.ops.Maximum, ad.ops.Minimum, ad.ops.Where,
         ad.ops.GetItem, ad.ops.ScatterAdd, ad.ops.Stack, ad.ops.Concatenate, ad.ops.Max,
-        ad.ops.Min, ad.ops.Permute,
+        ad.ops.Min, ad.ops.Permute, ad.ops.LogSoftmax,
     }  # fmt: skip
     seen = set().union(*(_ops_in(spec) for spec in SPECS))
     assert new_ops <= seen, new_ops - seen
@@ -345,7 +346,7 @@ def test_every_new_op_is_in_the_table():
         "tanh", "tanh_backward", "relu_backward", "sigmoid", "sqrt", "abs", "sign", "maximum",
         "minimum", "where", "getitem", "scatter_add", "stack", "split", "concatenate", "max",
         "min", "mean", "logsumexp", "softmax", "log_softmax", "flatten", "expand_dims",
-        "squeeze", "permute", "equal_mask",
+        "squeeze", "permute", "equal_mask", "logsoftmax",
     }  # fmt: skip
     assert functions <= names, functions - names
 

@@ -332,6 +332,7 @@ _TABLED = [
     "Minimum",
     "Max",
     "Min",
+    "LogSoftmax",
     "Sign",
     "EqualMask",
     "Where",
@@ -364,6 +365,7 @@ _TRANSLATED = [
     "Where",
     "Max",
     "Min",
+    "LogSoftmax",
 ]
 
 

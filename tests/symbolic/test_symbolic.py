@@ -95,6 +95,7 @@ CASES = [
     ("min", lambda a: ad.min(a, axes=0, keepdims=True) * a, [rand(2, 2)], False),
     ("mean logsumexp", lambda a: ad.logsumexp(a, axes=0) + ad.mean(a), [rand(2)]),
     ("softmax", lambda a: ad.softmax(a, axes=0)[0], [rand(2)], False),
+    ("logsoftmax", lambda a: ad.logsoftmax(a)[:, 1], [rand(2, 3)]),
     ("im2col", lambda a: ad.im2col(a, 2) ** 2, [rand(1, 1, 2, 2)]),
     (
         "conv2d",
