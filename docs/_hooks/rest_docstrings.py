@@ -1,0 +1,156 @@
+"""A griffe extension: adjoint's reST-flavoured docstrings, rendered as Markdown.
+
+adjoint's docstrings are written for ``help()`` and for reading in an editor, in
+the reST idiom of the scientific Python stack: Sphinx roles (``:func:`grad```),
+double-backquoted code, ``>>>`` examples and ``::`` literal blocks. mkdocstrings
+renders docstrings as Markdown, where double backquotes already make code and
+indented blocks already make literal blocks; this extension translates the rest,
+once the whole package is loaded (so that relative names can be resolved):
+
+* a role becomes a cross-reference (``[grad][adjoint.functional.grad]``) when its
+  target resolves to an object the API pages render (public, in a public
+  module), and plain code otherwise (a private helper such as ``_plan``);
+  a target that resolves to nothing at all is recorded in :data:`UNRESOLVED`,
+  which the site's build hook reports as a warning (an error under ``--strict``);
+* a paragraph of ``>>>`` lines becomes a fenced ``pycon`` block;
+* a paragraph ending in ``::`` ends in ``:`` (reST's literal-block marker).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from typing import Any
+
+import griffe
+
+ROLE = re.compile(r":(?:py:)?(mod|func|class|meth|data|attr|exc|obj):`([^`]+)`")
+#: Roles naming these packages' objects are shown as code (the site does not link outside).
+EXTERNAL = {"numpy", "np", "sympy", "jax", "torch", "math", "builtins", "typing", "functools"}
+#: (object path, role text) of every role whose target resolves to nothing.
+UNRESOLVED: list[tuple[str, str]] = []
+
+
+def _lookup(collection: Any, path: str) -> griffe.Object | None:
+    try:
+        obj = collection[path]
+    except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return None
+    try:
+        return obj.final_target if obj.is_alias else obj
+    except (griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return None
+
+
+def _rendered(obj: griffe.Object) -> bool:
+    """Whether the API pages show ``obj`` under its own path (and so can link to it)."""
+    parts = obj.path.split(".")
+    if any(p.startswith("_") for p in parts):
+        return False
+    node: griffe.Object | None = obj
+    while node is not None and not node.is_module:
+        if not node.is_public:
+            return False
+        node = node.parent
+    return True
+
+
+def resolve(target: str, scope: griffe.Object, collection: Any) -> griffe.Object | None:
+    """The object ``target`` names when written in ``scope``'s docstring (Sphinx's search)."""
+    target = target.lstrip(".").removesuffix("()")
+    here: griffe.Object | None = scope
+    while here is not None:
+        found = _lookup(collection, f"{here.path}.{target}")
+        if found is not None:
+            return found
+        here = here.parent
+    found = _lookup(collection, target)
+    if found is None and target.startswith("adjoint."):
+        # A name that static analysis cannot see (re-exported by a star import whose
+        # ``__all__`` is built by concatenation): ask the imported package where it lives.
+        value = _import(target)
+        module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+        if isinstance(module, str) and isinstance(qualname, str):
+            found = _lookup(collection, f"{module}.{qualname}")
+    return found
+
+
+def _import(path: str) -> Any:
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            value = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for part in parts[i:]:
+                value = getattr(value, part)
+        except AttributeError:
+            return None
+        return value
+    return None
+
+
+def translate(text: str, scope: griffe.Object, collection: Any) -> str:
+    """``text`` (one docstring) with roles, examples and literal markers made Markdown."""
+
+    def role(match: re.Match[str]) -> str:
+        raw = match.group(2).strip()
+        title = None
+        if raw.endswith(">") and "<" in raw:  # :func:`the title <path>`
+            title, raw = raw[:-1].split("<", 1)
+            title = title.strip()
+        short = raw.startswith("~")
+        raw = raw.lstrip("~!")
+        shown = title or (raw.rsplit(".", 1)[-1] if short else raw)
+        found = resolve(raw, scope, collection)
+        if found is None:
+            parts = raw.lstrip(".").removesuffix("()").split(".")
+            external = EXTERNAL | sys.stdlib_module_names
+            if parts[0] not in external and not any(p.startswith("_") for p in parts):
+                UNRESOLVED.append((scope.path, match.group(0)))
+            return f"`{shown}`"
+        if _rendered(found):
+            return f"[`{shown}`][{found.path}]"
+        return f"`{shown}`"
+
+    out: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.lstrip().startswith(">>>") and (i == 0 or not lines[i - 1].strip()):
+            indent = line[: len(line) - len(line.lstrip())]
+            block = []
+            while i < len(lines) and lines[i].strip():
+                block.append(lines[i][len(indent) :])
+                i += 1
+            out += [f"{indent}```pycon", *(indent + b for b in block), f"{indent}```"]
+            continue
+        if line.rstrip().endswith("::") and not line.strip().startswith(">>>"):
+            stripped = line.rstrip()[:-2].rstrip()
+            line = stripped + ":" if stripped else ""
+        out.append(ROLE.sub(role, line))
+        i += 1
+    return "\n".join(out)
+
+
+class ReSTDocstrings(griffe.Extension):
+    """Translate every docstring of the package once it is completely loaded."""
+
+    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
+        collection = loader.modules_collection
+        seen: set[int] = set()
+
+        def visit(obj: griffe.Object) -> None:
+            if id(obj) in seen:
+                return
+            seen.add(id(obj))
+            if obj.docstring is not None:
+                obj.docstring.value = translate(obj.docstring.value, obj, collection)
+            for member in obj.members.values():
+                if not member.is_alias:
+                    visit(member)
+
+        visit(pkg)
