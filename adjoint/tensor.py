@@ -604,6 +604,40 @@ class Tensor(Value):
         """Insert axes of length 1 at ``axis`` (an int or a tuple)."""
         return ops.expand_dims(self, axis)
 
+    # NumPy's ndarray methods for the ops of issue 20 (sort and argsort return new
+    # tensors: NumPy's ndarray.sort sorts in place).
+    def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
+        """Limit to [a_min, a_max]; see :func:`adjoint.ops.clip`."""
+        return ops.clip(self, a_min, a_max)
+
+    def cumsum(self, axis: Any = None) -> Tensor:
+        """Running sums along ``axis``; see :func:`adjoint.ops.cumsum`."""
+        return ops.cumsum(self, axis)
+
+    def cumprod(self, axis: Any = None) -> Tensor:
+        """Running products along ``axis``; see :func:`adjoint.ops.cumprod`."""
+        return ops.cumprod(self, axis)
+
+    def repeat(self, repeats: Any, axis: Any = None) -> Tensor:
+        """Repeat each element; see :func:`adjoint.ops.repeat`."""
+        return ops.repeat(self, repeats, axis)
+
+    def sort(self, axis: Any = -1) -> Tensor:
+        """A sorted copy along ``axis`` (not in place); see :func:`adjoint.ops.sort`."""
+        return ops.sort(self, axis)
+
+    def argsort(self, axis: Any = -1) -> Tensor:
+        """The indices that sort along ``axis``; see :func:`adjoint.ops.argsort`."""
+        return ops.argsort(self, axis)
+
+    def var(self, axes: Any = None, ddof: Any = 0, keepdims: bool = False) -> Tensor:
+        """Variance over ``axes`` with divisor N - ddof; see :func:`adjoint.ops.var`."""
+        return ops.var(self, axes, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axes: Any = None, ddof: Any = 0, keepdims: bool = False) -> Tensor:
+        """Standard deviation over ``axes``; see :func:`adjoint.ops.std`."""
+        return ops.std(self, axes, ddof=ddof, keepdims=keepdims)
+
 
 # needle's names in its autograd module (see the note there).
 autograd.Tensor = Tensor

@@ -3,9 +3,10 @@
 Grouped by kind: :mod:`~adjoint.ops.elementwise` (arithmetic, exp, log,
 relu, ...), :mod:`~adjoint.ops.linear` (the shape ops and sums, each one's
 gradient its adjoint op), :mod:`~adjoint.ops.matmul`, :mod:`~adjoint.ops.indexing`
-(``a[...]`` and its adjoint, scatter-add), :mod:`~adjoint.ops.shape` (stack,
-concatenate, split, flatten, ...) and :mod:`~adjoint.ops.reductions` (max, min,
-mean, logsumexp, softmax, log_softmax).
+(``a[...]`` and its adjoint, scatter-add; take_along_axis), :mod:`~adjoint.ops.shape`
+(stack, concatenate, split, flatten, pad, flip, roll, tile, repeat, ...),
+:mod:`~adjoint.ops.reductions` (max, min, mean, var, std, logsumexp, softmax,
+log_softmax; cumsum, cumprod, sort, argsort) and :mod:`~adjoint.ops.einsum`.
 
 Each op's ``source(args, const)``, beside its ``compute``, writes that compute as one Python
 expression over an array namespace ``xp`` (NumPy, to the bit, or jax.numpy): compiled graphs.
@@ -17,6 +18,8 @@ import adjoint.tensor as _tensor
 from adjoint.ops.common import ElementwiseOp, ScalarOp, UnaryFloatOp
 from adjoint.ops.conv import *
 from adjoint.ops.conv import __all__ as _conv_all
+from adjoint.ops.einsum import *
+from adjoint.ops.einsum import __all__ as _einsum_all
 from adjoint.ops.elementwise import *
 from adjoint.ops.elementwise import __all__ as _elementwise_all
 from adjoint.ops.indexing import *
@@ -42,6 +45,7 @@ __all__ = [
     *_reductions_all,
     *_indexing_all,
     *_conv_all,
+    *_einsum_all,
     "ElementwiseOp",
     "ScalarOp",
     "UnaryFloatOp",

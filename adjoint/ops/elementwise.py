@@ -59,6 +59,12 @@ __all__ = [
     "Maximum",
     "Minimum",
     "Where",
+    "Log1p",
+    "Expm1",
+    "LogAddExp",
+    "Softplus",
+    "Clip",
+    "ClipBackward",
     "add",
     "add_scalar",
     "subtract",
@@ -87,6 +93,13 @@ __all__ = [
     "maximum",
     "minimum",
     "where",
+    "log1p",
+    "expm1",
+    "logaddexp",
+    "softplus",
+    "square",
+    "reciprocal",
+    "clip",
 ]
 
 
@@ -832,6 +845,219 @@ class Where(ElementwiseOp):
         return sympy_elementwise(pick, cond, a, b)
 
 
+# ------------------------------------------------------ more of NumPy's functions
+
+
+class Log1p(UnaryFloatOp):
+    """log(1 + a), accurate where a is tiny (NumPy's log1p). d/da = 1 / (1 + a)."""
+
+    formula = ("ln(1 + $0)", "\\ln(1 + $0)")
+    partials = (("$g / (1 + $0)", "$g / (1 + $0)"),)
+
+    def compute(self, a):
+        return np.log1p(a)
+
+    def source(self, args, const):
+        return f"xp.log1p({args[0]})"
+
+    def gradient(self, out_grad, node):
+        return (out_grad / (node.inputs[0] + 1),)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(lambda x: sympy.log(1 + x), a)
+
+
+class Expm1(UnaryFloatOp):
+    """e ** a - 1, accurate where a is tiny (NumPy's expm1). d/da = e ** a."""
+
+    formula = ("exp($0) − 1", "\\exp($0) - 1")
+    partials = (("$g · exp($0)", "$g \\cdot \\exp($0)"),)
+
+    def compute(self, a):
+        return np.expm1(a)
+
+    def source(self, args, const):
+        return f"xp.expm1({args[0]})"
+
+    def gradient(self, out_grad, node):
+        return (out_grad * exp(node.inputs[0]),)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(lambda x: sympy.exp(x) - 1, a)
+
+
+class LogAddExp(ElementwiseOp):
+    """log(e ** a + e ** b) without overflow (NumPy's logaddexp).
+
+    The partials are sigmoid(a - b) and sigmoid(b - a): the stable
+    :class:`Sigmoid` op, so the adjoint is exact where one operand is infinite
+    and the other finite (1 and 0), and every higher derivative is built of
+    sigmoids again.
+    """
+
+    commutative = True
+    formula = ("ln(exp($0) + exp($1))", "\\ln(e^{$0} + e^{$1})")
+    partials = (
+        ("$g · σ($0 − $1)", "$g \\, \\sigma($0 - $1)"),
+        ("$g · σ($1 − $0)", "$g \\, \\sigma($1 - $0)"),
+    )
+
+    def compute(self, a, b):
+        return np.logaddexp(a, b)
+
+    def source(self, args, const):
+        return f"xp.logaddexp({args[0]}, {args[1]})"
+
+    def gradient(self, out_grad, node):
+        a, b = node.inputs
+        return (
+            out_grad * sigmoid(a - b) if a.requires_grad else no_adjoint(a),
+            out_grad * sigmoid(b - a) if b.requires_grad else no_adjoint(b),
+        )
+
+    def sympy(self, a, b):
+        import sympy
+
+        return sympy_elementwise(lambda x, y: sympy.log(sympy.exp(x) + sympy.exp(y)), a, b)
+
+
+class Softplus(UnaryFloatOp):
+    """log(1 + e ** a), computed as NumPy's ``logaddexp(0, a)`` (no overflow).
+
+    Its derivative is the sigmoid, as one :class:`Sigmoid` node.
+    """
+
+    formula = ("softplus($0)", "\\operatorname{softplus}($0)")
+    partials = (("$g · σ($0)", "$g \\, \\sigma($0)"),)
+
+    def compute(self, a):
+        return np.logaddexp(0, a)
+
+    def source(self, args, const):
+        return f"xp.logaddexp(0, {args[0]})"
+
+    def gradient(self, out_grad, node):
+        return (out_grad * sigmoid(node.inputs[0]),)
+
+    def sympy(self, a):
+        import sympy
+
+        return sympy_elementwise(lambda x: sympy.log(1 + sympy.exp(x)), a)
+
+
+def _bound_source(value: Any, const: Any) -> str:
+    return "None" if value is None else operand(literal(value, const))
+
+
+def _clip_mask_source(a: str, low: Any, high: Any, const: Any) -> str:
+    tests = []
+    if low is not None:
+        tests.append(f"({a} >= {_bound_source(low, const)})")
+    if high is not None:
+        tests.append(f"({a} <= {_bound_source(high, const)})")
+    return " & ".join(tests) if tests else f"xp.ones_like({a}, dtype=bool)"
+
+
+def _clip_mask(a: np.ndarray, low: Any, high: Any) -> np.ndarray:
+    """``low <= a <= high`` (a missing bound: no test), as a boolean array."""
+    if low is None and high is None:
+        return np.ones_like(a, dtype=bool)
+    if low is None:
+        return a <= high
+    if high is None:
+        return a >= low
+    return (a >= low) & (a <= high)
+
+
+class Clip(ElementwiseOp):
+    """a limited to [low, high] (NumPy's clip; a bound may be None, for none).
+
+    The gradient passes where ``low <= a <= high``, bounds included, and is 0
+    outside (PyTorch's clamp); at NaN it is 0, as relu's. Its adjoint is one
+    :class:`ClipBackward` node, ``out_grad * [low <= a <= high]``. If low > high
+    the result is ``high`` everywhere (NumPy) and the gradient 0.
+    """
+
+    formula = ("clip($0)", "\\operatorname{clip}($0)")
+    partials = (("$g · [lo ≤ $0 ≤ hi]", "$g \\cdot [l \\le $0 \\le h]"),)
+
+    def __init__(self, low: Any = None, high: Any = None) -> None:
+        self.low = None if low is None else as_scalar(low, "Clip")
+        self.high = None if high is None else as_scalar(high, "Clip")
+
+    def compute(self, a):
+        return np.clip(a, self.low, self.high)
+
+    def source(self, args, const):
+        low, high = _bound_source(self.low, const), _bound_source(self.high, const)
+        return f"xp.clip({args[0]}, {low}, {high})"
+
+    def gradient(self, out_grad, node):
+        return (_make(ClipBackward(self.low, self.high), (out_grad, node.inputs[0])),)
+
+    def sympy(self, a):
+        import sympy
+
+        low, high = self.low, self.high
+
+        def clip(x):
+            if low is not None:
+                x = sympy.Max(x, sympy_number(low))
+            if high is not None:
+                x = sympy.Min(x, sympy_number(high))
+            return x
+
+        return sympy_elementwise(clip, a)
+
+
+class ClipBackward(ElementwiseOp):
+    """g * [low <= a <= high]: clip's adjoint rule, given the adjoint g and clip's input a.
+
+    As :class:`ReLUBackward`: its own adjoints are ``ClipBackward(out_grad, a)``
+    for g and 0 for a (the mask is piecewise constant).
+    """
+
+    formula = ("$0 · [lo ≤ $1 ≤ hi]", "$0 \\cdot [l \\le $1 \\le h]")
+    partials = (("$g · [lo ≤ $1 ≤ hi]", "$g \\cdot [l \\le $1 \\le h]"), ("0", "0"))
+
+    def __init__(self, low: Any = None, high: Any = None) -> None:
+        self.low = None if low is None else as_scalar(low, "ClipBackward")
+        self.high = None if high is None else as_scalar(high, "ClipBackward")
+
+    def compute(self, g, a):
+        return g * _clip_mask(a, self.low, self.high)
+
+    def source(self, args, const):
+        g, a = map(operand, args)
+        return f"{g} * ({_clip_mask_source(a, self.low, self.high, const)})"
+
+    def gradient(self, out_grad, node):
+        g, a = node.inputs
+        return (
+            _make(self, (out_grad, a)) if g.requires_grad else no_adjoint(g),
+            out_grad * 0.0 if a.requires_grad else no_adjoint(a),
+        )
+
+    def sympy(self, g, a):
+        import sympy
+
+        low, high = self.low, self.high
+
+        def inside(x):
+            tests = []
+            if low is not None:
+                tests.append(x >= sympy_number(low))
+            if high is not None:
+                tests.append(x <= sympy_number(high))
+            return sympy.Piecewise((1, sympy.And(*tests)), (0, True)) if tests else 1
+
+        return g * sympy_elementwise(inside, a)
+
+
 # ------------------------------------------------------------------ functions
 
 # Ops without attributes are shared by all their nodes, and the hot front ends
@@ -1149,3 +1375,74 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         if a.shape != shape:
             a, b = broadcast_to(a, shape), broadcast_to(b, shape)
     return Where()(cond, a, b)
+
+
+def log1p(a: Tensor) -> Tensor:
+    """log(1 + a), elementwise, accurate for tiny a.
+
+    >>> import adjoint as ad
+    >>> float(ad.log1p(ad.Tensor(1e-20)))
+    1e-20
+    """
+    return Log1p()(as_tensor(a, "log1p"))
+
+
+def expm1(a: Tensor) -> Tensor:
+    """e ** a - 1, elementwise, accurate for tiny a."""
+    return Expm1()(as_tensor(a, "expm1"))
+
+
+def logaddexp(a: Any, b: Any) -> Tensor:
+    """log(e ** a + e ** b), elementwise with broadcasting, without overflow.
+
+    >>> import adjoint as ad
+    >>> float(ad.logaddexp(ad.Tensor(1000.0), 1000.0))
+    1000.6931471805599
+    """
+    return LogAddExp()(*_tensor_pair(a, b, "logaddexp"))
+
+
+def softplus(a: Tensor) -> Tensor:
+    """log(1 + e ** a), elementwise, without overflow; its derivative is the sigmoid.
+
+    >>> import adjoint as ad
+    >>> float(ad.grad(ad.softplus)(ad.Tensor(0.0)))
+    0.5
+    """
+    return Softplus()(as_tensor(a, "softplus"))
+
+
+def square(a: Tensor) -> Tensor:
+    """a * a, elementwise (one ``EWiseMul`` node: a composite with no gradient code)."""
+    a = as_tensor(a, "square")
+    return _make(_MUL, (a, a))
+
+
+def reciprocal(a: Tensor) -> Tensor:
+    """1 / a, elementwise: ``a ** -1`` for floats; true division (floats) for integers,
+    where NumPy's ``np.reciprocal`` would truncate (1 / 2 = 0)."""
+    return divide(1, as_tensor(a, "reciprocal"))
+
+
+def clip(a: Tensor, a_min: Any = None, a_max: Any = None) -> Tensor:
+    """a limited to [a_min, a_max] (numbers, or None for no bound), as ``np.clip``.
+
+    The gradient is 1 inside the closed interval and 0 outside (see :class:`Clip`).
+    For bounds that are tensors use ``ad.minimum(ad.maximum(a, low), high)``.
+
+    >>> import adjoint as ad
+    >>> x = ad.Tensor([-2.0, 0.5, 3.0])
+    >>> ad.clip(x, -1, 1).sum().backward()
+    >>> x.grad.numpy()
+    array([0., 1., 0.])
+    """
+    a = as_tensor(a, "clip")
+    for bound, what in ((a_min, "a_min"), (a_max, "a_max")):
+        if bound is not None and not is_scalar(bound):
+            raise TypeError(
+                f"clip: {what} must be a number or None, got {type(bound).__name__}; for "
+                "bounds that are tensors use ad.minimum(ad.maximum(a, low), high)"
+            )
+    low = None if a_min is None else as_scalar(a_min, "clip")
+    high = None if a_max is None else as_scalar(a_max, "clip")
+    return Clip(low, high)(a)

@@ -10,6 +10,10 @@ getitem(index)      scatter_add(index, input shape): put the adjoint
                     index repeats (``a[[0, 0]]`` sends two adjoints to
                     ``a[0]``)
 scatter_add(index)  getitem(index): read the adjoint back out
+take_along_axis     scatter-add along the axis (``ScatterAddAlongAxis``)
+                    at the same indices, and back: the pair again, with
+                    the indices an input (an integer Tensor, e.g. an
+                    ``argsort`` node) rather than part of the op
 ==================  =================================================
 
 So a second derivative through indexing is indexing again, and any order
@@ -31,14 +35,26 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import Value
-from adjoint.ops.common import as_shape, as_tensor, ints_literal, operand
+from adjoint.ops.common import (
+    as_int,
+    as_shape,
+    as_tensor,
+    int_literal,
+    ints_literal,
+    no_adjoint,
+    normalize_axes,
+    operand,
+)
 from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
     "GetItem",
     "ScatterAdd",
+    "TakeAlongAxis",
+    "ScatterAddAlongAxis",
     "getitem",
     "scatter_add",
+    "take_along_axis",
 ]
 
 _VALID = "valid indices are ints, slices, None, Ellipsis, integer arrays and boolean masks"
@@ -174,6 +190,139 @@ class ScatterAdd(TensorOp):
         return out
 
     def infer_shape(self, shape):
+        return self.shape
+
+
+def along_axis_index(xp: Any, indices: Any, axis: int, shape: tuple[int, ...]) -> tuple:
+    """The advanced index that ``take_along_axis(a, indices, axis)`` reads with: ``indices``
+    on ``axis`` and broadcast ranges of ``shape`` (the result's) on every other axis."""
+    ndim = len(shape)
+    index = []
+    for k in range(ndim):
+        if k == axis:
+            index.append(indices)
+        else:
+            index.append(
+                xp.arange(shape[k]).reshape((1,) * k + (shape[k],) + (1,) * (ndim - k - 1))
+            )
+    return tuple(index)
+
+
+def scatter_add_along_axis(xp: Any, g: Any, indices: Any, axis: int, shape: tuple) -> Any:
+    """:class:`ScatterAddAlongAxis`'s compute over ``xp``: zeros of ``shape``, with each
+    element of ``g`` added at its index along ``axis`` (repeats accumulate)."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    index = along_axis_index(xp, indices, axis, g.shape)
+    if not isinstance(out, np.ndarray):
+        return out.at[index].add(g)
+    np.add.at(out, index, g)
+    return out
+
+
+def _concrete(indices: np.ndarray) -> np.ndarray | None:
+    """Object-array indices as ints, or None if some are expressions (symbolic ranks)."""
+    try:
+        return np.asarray([int(k) for k in indices.reshape(-1)], dtype=np.intp).reshape(
+            indices.shape
+        )
+    except TypeError:
+        return None
+
+
+def _indicator(index: Any, k: int) -> Any:
+    import sympy
+
+    return sympy.Piecewise((1, sympy.Eq(index, k)), (0, True))
+
+
+class TakeAlongAxis(TensorOp):
+    """``np.take_along_axis(a, indices, axis)``: inputs ``a`` and the integer ``indices``
+    (which get a zero adjoint). The adjoint of ``a`` scatter-adds ``out_grad`` back to
+    the indices (:class:`ScatterAddAlongAxis`); ``sort`` is this gather at ``argsort``."""
+
+    formula = ("take($0, $1)", "\\operatorname{take}($0, $1)")
+    partials = (("scatter_add($g, $1)", "\\operatorname{scatter\\_add}($g, $1)"), ("0", "0"))
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def compute(self, a, indices):
+        return np.take_along_axis(a, indices, self.axis)
+
+    def source(self, args, const):
+        return f"xp.take_along_axis({args[0]}, {args[1]}, {int_literal(self.axis, const)})"
+
+    def gradient(self, out_grad, node):
+        a, indices = node.inputs
+        scatter = ScatterAddAlongAxis(self.axis, a.shape)
+        return (
+            Tensor.make_from_op(scatter, (out_grad, indices)) if a.requires_grad else no_adjoint(a),
+            no_adjoint(indices),
+        )
+
+    def sympy(self, a, indices):
+        concrete = _concrete(indices)
+        if concrete is not None:
+            return self.compute(a, concrete)
+        shape = self.infer_shape(a.shape, indices.shape)
+        indices = np.broadcast_to(indices, shape)
+        out = np.empty(shape, dtype=object)
+        axis = self.axis
+        for pos in np.ndindex(shape):
+            picks = (a[pos[:axis] + (j,) + pos[axis + 1 :]] for j in range(a.shape[axis]))
+            out[pos] = sum(x * _indicator(indices[pos], j) for j, x in enumerate(picks))
+        return out
+
+    def infer_shape(self, shape, index_shape):
+        return shape[: self.axis] + (index_shape[self.axis],) + shape[self.axis + 1 :]
+
+
+class ScatterAddAlongAxis(TensorOp):
+    """Zeros of ``shape`` with each element of ``g`` added at its index along ``axis``: the
+    adjoint of :class:`TakeAlongAxis` (and its adjoint is that gather again). Inputs: ``g``
+    and the integer ``indices`` (zero adjoint)."""
+
+    formula = ("scatter_add($0, $1)", "\\operatorname{scatter\\_add}($0, $1)")
+    partials = (("take($g, $1)", "\\operatorname{take}($g, $1)"), ("0", "0"))
+
+    def __init__(self, axis: int, shape: tuple[int, ...]) -> None:
+        self.axis = axis
+        self.shape = tuple(shape)
+
+    def compute(self, g, indices):
+        return scatter_add_along_axis(np, g, indices, self.axis, self.shape)
+
+    def source(self, args, const):
+        axis, shape = int_literal(self.axis, const), ints_literal(self.shape, const)
+        return f"{const(scatter_add_along_axis)}(xp, {args[0]}, {args[1]}, {axis}, {shape})"
+
+    def gradient(self, out_grad, node):
+        g, indices = node.inputs
+        take = TakeAlongAxis(self.axis)
+        return (
+            Tensor.make_from_op(take, (out_grad, indices)) if g.requires_grad else no_adjoint(g),
+            no_adjoint(indices),
+        )
+
+    def sympy(self, g, indices):
+        import sympy
+
+        concrete = _concrete(indices)
+        if concrete is not None:
+            out = np.empty(self.shape, dtype=object)
+            out[...] = sympy.Integer(0)
+            np.add.at(out, along_axis_index(np, concrete, self.axis, g.shape), g)
+            return out
+        indices = np.broadcast_to(indices, g.shape)
+        out = np.empty(self.shape, dtype=object)
+        out[...] = sympy.Integer(0)
+        for pos in np.ndindex(g.shape):
+            for j in range(self.shape[self.axis]):
+                target = pos[: self.axis] + (j,) + pos[self.axis + 1 :]
+                out[target] = out[target] + g[pos] * _indicator(indices[pos], j)
+        return out
+
+    def infer_shape(self, shape, index_shape):
         return self.shape
 
 
@@ -322,3 +471,42 @@ def scatter_add(g: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
             f"{shape}; the values must have shape {want}"
         )
     return ScatterAdd(index, shape)(g)
+
+
+def take_along_axis(a: Tensor, indices: Any, axis: Any) -> Tensor:
+    """``np.take_along_axis``: the elements of ``a`` at ``indices`` (integers, of a's number
+    of dimensions) along ``axis``; the other axes broadcast. ``indices`` may be a graph
+    node (``argsort(x)``), which then stays part of the graph.
+
+    >>> import adjoint as ad
+    >>> x = ad.Tensor([[3.0, 1.0, 2.0]])
+    >>> ad.take_along_axis(x, ad.argsort(x, axis=1), axis=1).numpy()
+    array([[1., 2., 3.]])
+    """
+    a = as_tensor(a, "take_along_axis")
+    indices = as_tensor(indices, "take_along_axis")
+    (axis,) = normalize_axes(as_int(axis, "take_along_axis", "axis"), a.ndim, "take_along_axis")
+    if indices.dtype.kind not in "iu":
+        raise IndexError(
+            f"take_along_axis: indices of dtype {indices.dtype} are not valid; give integers "
+            "(a Tensor made from a list is float64: give dtype=np.int64)"
+        )
+    if indices.ndim != a.ndim:
+        raise ValueError(
+            f"take_along_axis: indices of shape {indices.shape} must have as many dimensions "
+            f"as the tensor of shape {a.shape}"
+        )
+    if any(m not in (1, n) for k, (n, m) in enumerate(zip(a.shape, indices.shape)) if k != axis):
+        raise ValueError(
+            f"take_along_axis: indices of shape {indices.shape} do not fit the tensor of shape "
+            f"{a.shape}: outside axis {axis} each size must equal the tensor's or be 1"
+        )
+    data = indices.cached_data
+    if data is not None and data.size:
+        size = a.shape[axis]
+        if data.min() < -size or data.max() >= size:
+            raise IndexError(
+                f"take_along_axis: an index is out of range for axis {axis} of size {size} "
+                f"(shape {a.shape}); valid indices: [{-size}, {size - 1}]"
+            )
+    return TakeAlongAxis(axis)(a, indices)

@@ -40,14 +40,30 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import no_grad
-from adjoint.ops.common import as_flag, as_tensor, axes_keywords, normalize_axes
-from adjoint.ops.elementwise import abs, divide_scalar, equal_mask, exp, log, where
+from adjoint.ops.common import (
+    as_flag,
+    as_int,
+    as_scalar,
+    as_tensor,
+    axes_keywords,
+    int_literal,
+    no_adjoint,
+    normalize_axes,
+    sympy_number,
+)
+from adjoint.ops.elementwise import abs, divide_scalar, equal_mask, exp, log, sqrt, where
+from adjoint.ops.indexing import GetItem, ScatterAddAlongAxis
 from adjoint.ops.linear import broadcast_to, reshape, summation
+from adjoint.ops.shape import Flip, Pad
 from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
     "Max",
     "Min",
+    "Cumsum",
+    "Cumprod",
+    "Sort",
+    "Argsort",
     "max",
     "min",
     "mean",
@@ -56,6 +72,12 @@ __all__ = [
     "log_softmax",
     "LogSoftmax",
     "logsoftmax",
+    "var",
+    "std",
+    "cumsum",
+    "cumprod",
+    "sort",
+    "argsort",
 ]
 
 
@@ -155,6 +177,240 @@ class Min(TensorOp):
 
     def infer_shape(self, shape):
         return _kept_shape(shape, self.axes) if self.keepdims else _reduced_shape(shape, self.axes)
+
+
+# ------------------------------------------------------------- along one axis
+
+_make = Tensor.make_from_op
+
+
+def _accumulated_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype NumPy's cumsum and cumprod give: bool and small integers widen, as sums do."""
+    if dtype.kind == "f" and dtype.isnative:
+        return dtype
+    return np.cumsum(np.zeros(1, dtype)).dtype
+
+
+class Cumsum(TensorOp):
+    """Running sums along ``axis`` (``np.cumsum``). Linear; its adjoint is the running sum
+    from the other end: ``flip(cumsum(flip(out_grad)))``."""
+
+    formula = ("cumsum($0)", "\\operatorname{cumsum}($0)")
+    partials = (("flip(cumsum(flip($g)))", "\\operatorname{revcumsum}($g)"),)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def compute(self, a):
+        return np.cumsum(a, self.axis)
+
+    def source(self, args, const):
+        return f"xp.cumsum({args[0]}, {int_literal(self.axis, const)})"
+
+    def gradient(self, out_grad, node):
+        flip = Flip((self.axis,))
+        return (_make(flip, (_make(self, (_make(flip, (out_grad,)),)),)),)
+
+    def compute_batched(self, batch, arrays, shapes):
+        return np.cumsum(arrays[0], len(batch) + self.axis)
+
+    def infer_shape(self, shape):
+        return shape
+
+    def infer_dtype(self, dtype):
+        return _accumulated_dtype(dtype)
+
+
+def _shifted_in(x: Tensor, s: int, axis: int, fill: float) -> Tensor:
+    """``x`` moved ``s`` places up along ``axis``, the first ``s`` places ``fill``."""
+    n = x.shape[axis]
+    widths = tuple((s, 0) if k == axis else (0, 0) for k in range(x.ndim))
+    return _make(Pad(widths, fill), (GetItem(_along(axis, slice(0, n - s)))(x),))
+
+
+def _shifted_out(y: Tensor, s: int, axis: int) -> Tensor:
+    """The adjoint of ``_shifted_in``: ``y`` moved ``s`` places down, zeros at the end."""
+    n = y.shape[axis]
+    widths = tuple((0, s) if k == axis else (0, 0) for k in range(y.ndim))
+    return _make(Pad(widths, 0), (GetItem(_along(axis, slice(s, n)))(y),))
+
+
+def _along(axis: int, item: Any) -> tuple:
+    return (slice(None),) * axis + (item,)
+
+
+class Cumprod(TensorOp):
+    """Running products along ``axis`` (``np.cumprod``).
+
+    The gradient has no division, so it is exact where elements are 0 (the
+    textbook ``revcumsum(g * y) / a`` is NaN there). It is the reverse sweep of
+    the scan that computes the products in log2(n) steps,
+    ``x <- x * shift(x, s)`` for s = 1, 2, 4, ...: each step's adjoint is
+    ``g * shift(x, s) + shift⁻¹(g * x, s)``, with the step's inputs recomputed
+    from ``a``. All of it is products, pads and slices, so it differentiates
+    again; its cost is O(n log n) along the axis.
+    """
+
+    formula = ("cumprod($0)", "\\operatorname{cumprod}($0)")
+    partials = (("scan⁻¹($g)", "\\operatorname{scan}^{*}($g)"),)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def compute(self, a):
+        return np.cumprod(a, self.axis)
+
+    def source(self, args, const):
+        return f"xp.cumprod({args[0]}, {int_literal(self.axis, const)})"
+
+    def gradient(self, out_grad, node):
+        axis = self.axis
+        x = node.inputs[0]
+        n = x.shape[axis]
+        steps, inputs = [], []
+        s = 1
+        while s < n:
+            steps.append(s)
+            inputs.append(x)
+            x = x * _shifted_in(x, s, axis, 1)
+            s *= 2
+        g = out_grad
+        for s, x in zip(reversed(steps), reversed(inputs)):
+            g = g * _shifted_in(x, s, axis, 1) + _shifted_out(g * x, s, axis)
+        return (g,)
+
+    def compute_batched(self, batch, arrays, shapes):
+        return np.cumprod(arrays[0], len(batch) + self.axis)
+
+    def infer_shape(self, shape):
+        return shape
+
+    def infer_dtype(self, dtype):
+        return _accumulated_dtype(dtype)
+
+
+def _lanes(a: np.ndarray, axis: int):
+    """Each 1-D lane of ``a`` along ``axis``: (the index of the lane with ``axis`` as a
+    slice, its elements)."""
+    for pos in np.ndindex(a.shape[:axis] + a.shape[axis + 1 :]):
+        index = pos[:axis] + (slice(None),) + pos[axis:]
+        yield index, list(a[index])
+
+
+def _order_statistics(items: list) -> list:
+    """The sorted values of sympy expressions: the k-th smallest is the Min over all sets of
+    k + 1 elements of their Max (sympy.Min and Max: exact, and differentiable)."""
+    import itertools
+
+    import sympy
+
+    n = len(items)
+    out = []
+    for k in range(n):
+        if k == 0:
+            out.append(sympy.Min(*items))
+        elif k == n - 1:
+            out.append(sympy.Max(*items))
+        else:
+            out.append(sympy.Min(*(sympy.Max(*c) for c in itertools.combinations(items, k + 1))))
+    return out
+
+
+def _ranks(items: list) -> list:
+    """argsort of sympy expressions (stable): numbers if all are numbers, else the index
+    of the k-th smallest as a sum of Piecewise indicators of the ranks."""
+    import sympy
+
+    n = len(items)
+    if all(getattr(x, "is_number", False) for x in items):
+        return sorted(range(n), key=lambda i: float(items[i]))  # stable, as np.argsort's
+
+    def below(j, i):
+        test = items[j] <= items[i] if j < i else items[j] < items[i]
+        return sympy.Piecewise((1, test), (0, True))
+
+    rank = [sympy.Add(*(below(j, i) for j in range(n) if j != i)) for i in range(n)]
+    return [
+        sympy.Add(*(i * sympy.Piecewise((1, sympy.Eq(rank[i], k)), (0, True)) for i in range(n)))
+        for k in range(n)
+    ]
+
+
+class Sort(TensorOp):
+    """The elements in ascending order along ``axis`` (``np.sort``, stable; NaN last).
+
+    ``sort(a)`` is the gather ``take_along_axis(a, argsort(a))``, so its adjoint
+    scatters ``out_grad`` back to where each element came from
+    (:class:`~adjoint.ops.indexing.ScatterAddAlongAxis` at an :class:`Argsort`
+    node of the input), and the adjoint of that is the gather again: any order.
+    Tied elements each get the adjoint of the place the stable sort gave them.
+    """
+
+    formula = ("sort($0)", "\\operatorname{sort}($0)")
+    partials = (
+        ("scatter($g, argsort($0))", "\\operatorname{scatter}($g, \\operatorname{argsort}($0))"),
+    )
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def compute(self, a):
+        return np.sort(a, self.axis, stable=True)
+
+    def source(self, args, const):
+        return f"xp.sort({args[0]}, {int_literal(self.axis, const)}, stable=True)"
+
+    def gradient(self, out_grad, node):
+        a = node.inputs[0]
+        order = _make(Argsort(self.axis), (a,))
+        return (_make(ScatterAddAlongAxis(self.axis, a.shape), (out_grad, order)),)
+
+    def sympy(self, a):
+        out = np.empty(a.shape, dtype=object)
+        for index, items in _lanes(a, self.axis):
+            out[index] = _order_statistics(items)
+        return out
+
+    def compute_batched(self, batch, arrays, shapes):
+        return np.sort(arrays[0], len(batch) + self.axis, stable=True)
+
+    def infer_shape(self, shape):
+        return shape
+
+
+class Argsort(TensorOp):
+    """The indices that sort ``a`` along ``axis`` (``np.argsort``, stable): integers, with no
+    gradient (its input gets a zero adjoint: the indices are piecewise constant)."""
+
+    formula = ("argsort($0)", "\\operatorname{argsort}($0)")
+    partials = (("0", "0"),)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def compute(self, a):
+        return np.argsort(a, self.axis, stable=True)
+
+    def source(self, args, const):
+        return f"xp.argsort({args[0]}, {int_literal(self.axis, const)}, stable=True)"
+
+    def gradient(self, out_grad, node):
+        return (no_adjoint(node.inputs[0]),)
+
+    def sympy(self, a):
+        out = np.empty(a.shape, dtype=object)
+        for index, items in _lanes(a, self.axis):
+            out[index] = [sympy_number(k) if isinstance(k, int) else k for k in _ranks(items)]
+        return out
+
+    def compute_batched(self, batch, arrays, shapes):
+        return np.argsort(arrays[0], len(batch) + self.axis, stable=True)
+
+    def infer_shape(self, shape):
+        return shape
+
+    def infer_dtype(self, dtype):
+        return np.dtype(np.intp)
 
 
 # ------------------------------------------------------------------ functions
@@ -343,3 +599,105 @@ def logsoftmax(a: Tensor) -> Tensor:
         )
     _nonempty(a, (1,), "logsoftmax")
     return LogSoftmax()(a)
+
+
+def _variance(a: Any, axes: Any, ddof: Any, keepdims: Any, op_name: str) -> Tensor:
+    a = as_tensor(a, op_name)
+    axes = _axes(a, axes, op_name)
+    keepdims = as_flag(keepdims, op_name, "keepdims")
+    ddof = as_scalar(ddof, op_name)
+    shape = a.shape
+    count = int(np.prod([shape[k] for k in range(len(shape)) if axes is None or k in axes]))
+    if count - ddof <= 0:
+        raise ValueError(
+            f"{op_name}: ddof {ddof} must be less than the number of elements reduced "
+            f"({count}, shape {shape}, axes {axes}); N - ddof is the divisor"
+        )
+    centered = a - mean(a, axes, keepdims=True)
+    return divide_scalar(summation(centered * centered, axes, keepdims), count - ddof)
+
+
+def var(a: Tensor, axes: Any = None, ddof: Any = 0, keepdims: bool = False) -> Tensor:
+    """The variance over ``axes``: the mean square deviation from the mean, divided by
+    N - ``ddof`` instead of N (``ddof=1``: the unbiased estimate), as ``np.var``.
+
+    A composite of mean, subtract, multiply and sum (no gradient code).
+
+    >>> import adjoint as ad
+    >>> float(ad.var(ad.Tensor([1.0, 2.0, 3.0, 4.0]), ddof=1))
+    1.6666666666666667
+    """
+    return _variance(a, axes, ddof, keepdims, "var")
+
+
+def std(a: Tensor, axes: Any = None, ddof: Any = 0, keepdims: bool = False) -> Tensor:
+    """The standard deviation over ``axes``: ``sqrt(var(a, axes, ddof))``, as ``np.std``.
+
+    Its gradient is infinite (NaN) where the deviation is 0, as sqrt's at 0.
+
+    >>> import adjoint as ad
+    >>> float(ad.std(ad.Tensor([1.0, 3.0])))
+    1.0
+    """
+    return sqrt(_variance(a, axes, ddof, keepdims, "std"))
+
+
+def _one_axis(a: Tensor, axis: Any, op_name: str) -> tuple[Tensor, int]:
+    """``a`` and ``axis`` as a non-negative int; ``axis`` None: ``a`` flattened, axis 0."""
+    if axis is None:
+        return reshape(a, (-1,)), 0
+    axis = as_int(axis, op_name, "axis")
+    if a.ndim == 0:
+        raise ValueError(f"{op_name}: a 0-d tensor has no axis {axis}; use axis=None")
+    return a, normalize_axes(axis, a.ndim, op_name, what="axis")[0]
+
+
+def cumsum(a: Tensor, axis: Any = None) -> Tensor:
+    """Running sums along ``axis`` (``np.cumsum``; None: of the flattened tensor).
+
+    >>> import adjoint as ad
+    >>> ad.cumsum(ad.Tensor([1.0, 2.0, 3.0])).numpy()
+    array([1., 3., 6.])
+    """
+    a, axis = _one_axis(as_tensor(a, "cumsum"), axis, "cumsum")
+    return Cumsum(axis)(a)
+
+
+def cumprod(a: Tensor, axis: Any = None) -> Tensor:
+    """Running products along ``axis`` (``np.cumprod``; None: of the flattened tensor); the
+    gradient is exact at zeros (see :class:`Cumprod`).
+
+    >>> import adjoint as ad
+    >>> x = ad.Tensor([2.0, 0.0, 3.0])
+    >>> ad.cumprod(x).sum().backward()
+    >>> x.grad.numpy()
+    array([1., 8., 0.])
+    """
+    a, axis = _one_axis(as_tensor(a, "cumprod"), axis, "cumprod")
+    return Cumprod(axis)(a)
+
+
+def sort(a: Tensor, axis: Any = -1) -> Tensor:
+    """The elements sorted along ``axis`` (the last by default; None: flattened), as
+    ``np.sort`` (stable). The gradient goes back to each element's place.
+
+    >>> import adjoint as ad
+    >>> x = ad.Tensor([3.0, 1.0, 2.0])
+    >>> (ad.sort(x) * ad.Tensor([1.0, 10.0, 100.0])).sum().backward()
+    >>> x.grad.numpy()
+    array([100.,   1.,  10.])
+    """
+    a, axis = _one_axis(as_tensor(a, "sort"), axis, "sort")
+    return Sort(axis)(a)
+
+
+def argsort(a: Tensor, axis: Any = -1) -> Tensor:
+    """The indices (int64) that sort ``a`` along ``axis`` (``np.argsort``, stable); no
+    gradient flows through them.
+
+    >>> import adjoint as ad
+    >>> ad.argsort(ad.Tensor([3.0, 1.0, 2.0])).numpy()
+    array([1, 2, 0])
+    """
+    a, axis = _one_axis(as_tensor(a, "argsort"), axis, "argsort")
+    return Argsort(axis)(a)
