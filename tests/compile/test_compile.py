@@ -479,3 +479,22 @@ def test_the_package_and_the_function_do_not_hide_each_other():
 
     assert codegen.generate is generate
     assert callable(ad.compile) and ad.compile.__module__ == "adjoint.compiler.function"
+
+
+@pytest.mark.parametrize(
+    "index",
+    [np.s_[::2], np.s_[1::3], np.s_[-5:], np.s_[2:9:4, 1:], np.s_[:0], np.s_[::2, ::5]],
+)
+def test_jax_scatter_of_slices_is_embedded_without_scatters(index):
+    """The adjoint of a slice on JAX interleaves and concatenates zeros (no XLA scatter);
+    its value and its gradient's equal the eager ones."""
+    pytest.importorskip("jax")
+    import jax
+
+    x0 = np.random.default_rng(9).normal(size=(10, 11))
+    x = ad.Tensor(x0, name="x", requires_grad=True)
+    (g,) = ad.autograd.gradients(ad.summation(ad.sin(x[index]) * 3.0), [x])
+    compiled = ad.Graph(g).compile(inputs=[x], backend="jax")
+    _close(compiled(x0)[0], g.numpy())
+    assert compiled.fallbacks == {}
+    assert "scatter" not in str(jax.make_jaxpr(compiled._function)(x0))
