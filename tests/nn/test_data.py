@@ -58,26 +58,30 @@ def test_shuffling_with_the_global_generator_follows_np_random_seed():
 
 
 def test_transforms_apply_per_sample_to_the_first_array():
-    images = np.arange(2 * 1 * 2 * 3.0).reshape(2, 1, 2, 3)
-    ds = data.NDArrayDataset(images, np.array([5, 6]), transforms=[data.RandomFlipHorizontal(p=1)])
+    images = np.arange(2 * 1 * 2 * 3.0).reshape(2, 1, 2, 3)  # N x C x H x W
+    flip = data.RandomFlipHorizontal(p=1, layout="CHW")
+    ds = data.NDArrayDataset(images, np.array([5, 6]), transforms=[flip])
     x, y = next(iter(data.DataLoader(ds, batch_size=2)))
     np.testing.assert_array_equal(x.numpy(), images[..., ::-1])
     np.testing.assert_array_equal(y.numpy(), [5, 6])
 
 
 def test_random_flip_horizontal():
-    img = np.arange(6.0).reshape(1, 2, 3)
-    np.testing.assert_array_equal(data.RandomFlipHorizontal(p=1.0)(img), img[..., ::-1])
+    img = np.arange(6.0).reshape(2, 3, 1)  # H x W x C, needle's layout (the default)
+    np.testing.assert_array_equal(data.RandomFlipHorizontal(p=1.0)(img), img[:, ::-1])
     np.testing.assert_array_equal(data.RandomFlipHorizontal(p=0.0)(img), img)
+    chw = img.transpose(2, 0, 1)
+    flipped = data.RandomFlipHorizontal(p=1.0, layout="CHW")(chw)
+    np.testing.assert_array_equal(flipped, chw[..., ::-1])
     flip = data.RandomFlipHorizontal(p=0.5, rng=0)
     flipped = [not np.array_equal(flip(img), img) for _ in range(200)]
     assert 60 < sum(flipped) < 140
 
 
 def test_random_crop_shifts_within_the_padding():
-    img = np.arange(1.0, 26.0).reshape(1, 5, 5)
-    np.testing.assert_array_equal(data.RandomCrop(padding=0)(img), img)
-    crop = data.RandomCrop(padding=2, rng=0)
+    img = np.arange(1.0, 26.0).reshape(1, 5, 5)  # C x H x W
+    np.testing.assert_array_equal(data.RandomCrop(padding=0, layout="CHW")(img), img)
+    crop = data.RandomCrop(padding=2, rng=0, layout="CHW")
     padded = np.pad(img, ((0, 0), (2, 2), (2, 2)))
     shifts = set()
     for _ in range(100):
@@ -92,8 +96,8 @@ def test_random_crop_shifts_within_the_padding():
         assert len(matches) == 1
         shifts.add(matches[0])
     assert len(shifts) > 15  # most of the 25 shifts occur
-    a = [data.RandomCrop(1, rng=4)(img) for _ in range(5)]
-    b = [data.RandomCrop(1, rng=4)(img) for _ in range(5)]
+    a = [data.RandomCrop(1, rng=4, layout="CHW")(img) for _ in range(5)]
+    b = [data.RandomCrop(1, rng=4, layout="CHW")(img) for _ in range(5)]
     assert all(np.array_equal(p, q) for p, q in zip(a, b))
 
 
