@@ -238,7 +238,7 @@ class Tensor(Value):
     >>> y = (x * x).sum()
     >>> y.backward()
     >>> x.grad            # dy/dx, itself a node of the gradient graph
-    Tensor([2. 4.], op=EWiseAdd)
+    Tensor([2. 4.], shape=(2,), dtype=float64, op=EWiseAdd, requires_grad=True)
 
     Python numbers and lists become float64; NumPy arrays keep their dtype and
     ``dtype=`` converts. The data is a private copy: the caller's array is never
@@ -380,16 +380,16 @@ class Tensor(Value):
 
     # ---- printing
     def __repr__(self) -> str:
+        """The data, then name (if any), shape, dtype, the op that made it (none for a
+        leaf) and requires_grad: ``Tensor([2. 4.], shape=(2,), dtype=float64, op=MulScalar,
+        requires_grad=True)``. A lazy node is computed to print it; ``str()`` is the data."""
         body = np.array2string(self.realize_cached_data(), separator=" ", prefix="Tensor(")
-        extras = []
-        if self.name is not None:
-            extras.append(f"name={self.name!r}")
-        if self.dtype != np.float64:
-            extras.append(f"dtype={self.dtype}")
+        extras = [] if self.name is None else [f"name={self.name!r}"]
+        extras += [f"shape={self.shape}", f"dtype={self.dtype}"]
         if self.op is not None:
             extras.append(f"op={self.op.name}")
-        tail = "".join(", " + e for e in extras)
-        return f"Tensor({body}{tail})"
+        extras.append(f"requires_grad={self.requires_grad}")
+        return f"Tensor({body}, {', '.join(extras)})"
 
     def __str__(self) -> str:
         return str(self.realize_cached_data())

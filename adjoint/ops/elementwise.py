@@ -1268,7 +1268,7 @@ def relu_backward(out_grad: Any, a: Any) -> Tensor:
 
     >>> import adjoint as ad
     >>> ad.relu_backward(ad.Tensor([5.0, 5.0, 5.0]), ad.Tensor([-1.0, 0.0, 2.0]))
-    Tensor([0. 0. 5.], op=ReLUBackward)
+    Tensor([0. 0. 5.], shape=(3,), dtype=float64, op=ReLUBackward, requires_grad=True)
     """
     return _make(_RELU_BACKWARD, _tensor_pair(out_grad, a, "relu_backward"))
 
@@ -1284,7 +1284,8 @@ def tanh_backward(out_grad: Any, y: Any) -> Tensor:
     >>> import adjoint as ad
     >>> y = ad.tanh(ad.Tensor([0.0, 0.5]))
     >>> ad.tanh_backward(ad.Tensor([1.0, 2.0]), y)
-    Tensor([1.         1.57289547], op=TanhBackward)
+    Tensor([1.         1.57289547], shape=(2,), dtype=float64, op=TanhBackward,
+           requires_grad=True)
     """
     return _make(_TANH_BACKWARD, _tensor_pair(out_grad, y, "tanh_backward"))
 
@@ -1357,7 +1358,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     >>> import adjoint as ad
     >>> x = ad.Tensor([-1.0, 2.0])
     >>> ad.where(x > 0, x, 0.0)
-    Tensor([0. 2.], op=Where)
+    Tensor([0. 2.], shape=(2,), dtype=float64, op=Where, requires_grad=True)
     """
     cond = as_tensor(cond, "where")
     a, b = _tensor_pair(a, b, "where")

@@ -417,7 +417,7 @@ def sum_to_shape(a: Tensor, shape: Any) -> Tensor:
 
     >>> import numpy as np, adjoint as ad
     >>> ad.sum_to_shape(ad.Tensor(np.ones((2, 3))), (3,))
-    Tensor([2. 2. 2.], op=Summation)
+    Tensor([2. 2. 2.], shape=(3,), dtype=float64, op=Summation, requires_grad=True)
     """
     if not isinstance(a, Tensor):
         a = as_tensor(a, "sum_to_shape")
@@ -510,7 +510,7 @@ def summation(a: Tensor, axes: Any = None, keepdims: bool = False) -> Tensor:
 
     >>> import adjoint as ad
     >>> ad.summation(ad.Tensor([[1.0, 2.0], [3.0, 4.0]]), axes=0)
-    Tensor([4. 6.], op=Summation)
+    Tensor([4. 6.], shape=(2,), dtype=float64, op=Summation, requires_grad=True)
     """
     a = as_tensor(a, "summation")
     axes = normalize_axes(axes, a.ndim, "summation")

@@ -68,9 +68,25 @@ def test_user_data_is_never_modified():
 
 def test_name_and_repr():
     x = ad.Tensor([1.0, 2.0], name="x")
-    assert repr(x) == "Tensor([1. 2.], name='x')"
-    assert repr(x * 2) == "Tensor([2. 4.], op=MulScalar)"
-    assert repr(ad.Tensor(np.float32([1]))) == "Tensor([1.], dtype=float32)"
+    assert repr(x) == "Tensor([1. 2.], name='x', shape=(2,), dtype=float64, requires_grad=True)"
+    assert repr(x * 2) == (
+        "Tensor([2. 4.], shape=(2,), dtype=float64, op=MulScalar, requires_grad=True)"
+    )
+    assert repr(ad.Tensor(np.float32([1]), requires_grad=False)) == (
+        "Tensor([1.], shape=(1,), dtype=float32, requires_grad=False)"
+    )
+    with ad.no_grad():
+        assert repr(ad.Tensor(np.eye(2)) @ x) == (
+            "Tensor([1. 2.], shape=(2,), dtype=float64, requires_grad=False)"  # cut: no op
+        )
+    with ad.lazy_mode():
+        lazy = ad.exp(ad.Tensor(0.0, dtype="float32")) + 1
+        assert repr(lazy) == "Tensor(2., shape=(), dtype=float32, op=AddScalar, requires_grad=True)"
+    multi = repr(ad.Tensor(np.arange(4).reshape(2, 2), dtype="int64") * 3)
+    assert multi == (
+        "Tensor([[0 3]\n        [6 9]], shape=(2, 2), dtype=int64, op=MulScalar, "
+        "requires_grad=True)"
+    )
     with pytest.raises(TypeError, match="name must be a str"):
         ad.Tensor(1.0, name=3)
     assert np.asarray(x).tolist() == [1.0, 2.0]
