@@ -13,7 +13,9 @@ once the whole package is loaded (so that relative names can be resolved):
   a target that resolves to nothing at all is recorded in :data:`UNRESOLVED`,
   which the site's build hook reports as a warning (an error under ``--strict``);
 * a paragraph of ``>>>`` lines becomes a fenced ``pycon`` block;
-* a paragraph ending in ``::`` ends in ``:`` (reST's literal-block marker).
+* a paragraph ending in ``::`` ends in ``:`` (reST's literal-block marker);
+* a ``#:`` comment above an attribute becomes its docstring, and instance
+  attributes with neither (``self.x = x`` in ``__init__``) are left out.
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ import griffe
 ROLE = re.compile(r":(?:py:)?(mod|func|class|meth|data|attr|exc|obj):`([^`]+)`")
 #: Roles naming these packages' objects are shown as code (the site does not link outside).
 EXTERNAL = {"numpy", "np", "sympy", "jax", "torch", "math", "builtins", "typing", "functools"}
+#: The instance attributes left out of the pages, by path: a role naming one shows as code.
+_HIDDEN: dict[str, griffe.Object] = {}
 #: (object path, role text) of every role whose target resolves to nothing.
 UNRESOLVED: list[tuple[str, str]] = []
 
 
 def _lookup(collection: Any, path: str) -> griffe.Object | None:
+    if path in _HIDDEN:
+        return _HIDDEN[path]
     try:
         obj = collection[path]
     except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
@@ -46,7 +52,7 @@ def _lookup(collection: Any, path: str) -> griffe.Object | None:
 def _rendered(obj: griffe.Object) -> bool:
     """Whether the API pages show ``obj`` under its own path (and so can link to it)."""
     parts = obj.path.split(".")
-    if any(p.startswith("_") for p in parts):
+    if obj.path in _HIDDEN or any(p.startswith("_") for p in parts):
         return False
     node: griffe.Object | None = obj
     while node is not None and not node.is_module:
@@ -108,7 +114,10 @@ def translate(text: str, scope: griffe.Object, collection: Any) -> str:
         if found is None:
             parts = raw.lstrip(".").removesuffix("()").split(".")
             external = EXTERNAL | sys.stdlib_module_names
-            if parts[0] not in external and not any(p.startswith("_") for p in parts):
+            owner = resolve(".".join(parts[:-1]), scope, collection) if len(parts) > 1 else None
+            if owner is not None and owner.is_class:
+                pass  # an attribute set outside __init__: static analysis cannot see it
+            elif parts[0] not in external and not any(p.startswith("_") for p in parts):
                 UNRESOLVED.append((scope.path, match.group(0)))
             return f"`{shown}`"
         if _rendered(found):
@@ -136,21 +145,56 @@ def translate(text: str, scope: griffe.Object, collection: Any) -> str:
     return "\n".join(out)
 
 
+def _comment(obj: griffe.Object, loader: griffe.GriffeLoader) -> str | None:
+    """The ``#:`` comment above an attribute (Sphinx's way to document one), if any."""
+    if obj.lineno is None or obj.filepath is None:
+        return None
+    try:
+        lines = loader.lines_collection[obj.filepath]
+    except KeyError:
+        return None
+    found = []
+    i = obj.lineno - 2
+    while i >= 0 and lines[i].strip().startswith("#:"):
+        found.append(lines[i].strip()[2:].strip())
+        i -= 1
+    return "\n".join(reversed(found)) or None
+
+
 class ReSTDocstrings(griffe.Extension):
     """Translate every docstring of the package once it is completely loaded."""
 
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
-        collection = loader.modules_collection
-        seen: set[int] = set()
-
-        def visit(obj: griffe.Object) -> None:
-            if id(obj) in seen:
-                return
-            seen.add(id(obj))
+        objects = _objects(pkg)
+        for obj in objects:  # first settle what is shown, then link to it
+            if obj.is_class:
+                for name, member in list(obj.members.items()):
+                    if (
+                        not member.is_alias
+                        and member.is_attribute
+                        and "instance-attribute" in member.labels
+                        and member.docstring is None
+                        and _comment(member, loader) is None
+                    ):
+                        _HIDDEN[member.path] = member  # an implementation field (self.x = x)
+                        del obj.members[name]
+            if obj.docstring is None and obj.is_attribute:
+                comment = _comment(obj, loader)
+                if comment is not None:
+                    obj.docstring = griffe.Docstring(comment, parent=obj)
+        for obj in _objects(pkg):
             if obj.docstring is not None:
-                obj.docstring.value = translate(obj.docstring.value, obj, collection)
-            for member in obj.members.values():
-                if not member.is_alias:
-                    visit(member)
+                obj.docstring.value = translate(obj.docstring.value, obj, loader.modules_collection)
 
-        visit(pkg)
+
+def _objects(root: griffe.Object) -> list[griffe.Object]:
+    """``root`` and every object defined under it (not the names it imports)."""
+    found, stack, seen = [], [root], set()
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        stack.extend(m for m in obj.members.values() if not m.is_alias)
+    return found

@@ -7,6 +7,8 @@
   entry, with no edit here). A page renders the objects the module defines and
   lists, with links, the names it re-exports from elsewhere; ``api/adjoint.md``
   lists every name reachable as ``ad.<name>``.
+* MathJax, which typesets the notebooks' formulas, is served from the site
+  (``assets/mathjax/``) rather than a CDN, so a reader offline sees formulas.
 * A Sphinx role in a docstring that resolves to nothing is reported as a
   warning (an error under ``mkdocs build --strict``).
 
@@ -48,7 +50,7 @@ def api_modules() -> list[str]:
 def api_nav(modules: list[str]) -> list:
     """The nav entries of the API reference: a section per package, a page per module."""
     entries: list = [{"Every public name (adjoint)": "api/adjoint.md"}]
-    packages = {m for m in modules if (PACKAGE.parent / m.replace(".", "/") / "__init__.py").exists()}
+    packages = {m for m in modules if (ROOT / m.replace(".", "/") / "__init__.py").exists()}
     for name in modules:
         if name == "adjoint" or name.count(".") > 1 and name.rsplit(".", 1)[0] in packages:
             continue
@@ -200,7 +202,19 @@ def on_files(files, config):
                 use_directory_urls=config["use_directory_urls"],
             )
         )
+    mathjax = _mathjax_dir()
+    for path in sorted(mathjax.rglob("*")):
+        if path.is_file():
+            uri = f"assets/mathjax/{path.relative_to(mathjax).as_posix()}"
+            files.append(File.generated(config, uri, abs_src_path=str(path)))
     return files
+
+
+def _mathjax_dir() -> Path:
+    """MathJax 2.7, as the jupyter-server-mathjax package ships it (the docs extra has it)."""
+    import jupyter_server_mathjax
+
+    return Path(jupyter_server_mathjax.__file__).parent / "static"
 
 
 # Before mkdocs-jupyter's on_files, which takes over the .ipynb files it is shown.
