@@ -319,6 +319,9 @@ class TakeAlongAxis(TensorOp):
     def infer_shape(self, shape, index_shape):
         return shape[: self.axis] + (index_shape[self.axis],) + shape[self.axis + 1 :]
 
+    def infer_dtype(self, dtype, index_dtype):
+        return dtype
+
 
 class ScatterAddAlongAxis(TensorOp):
     """Zeros of ``shape`` with each element of ``g`` added at its index along ``axis``: the
@@ -367,6 +370,9 @@ class ScatterAddAlongAxis(TensorOp):
 
     def infer_shape(self, shape, index_shape):
         return self.shape
+
+    def infer_dtype(self, dtype, index_dtype):
+        return dtype
 
 
 # ------------------------------------------------------------------ functions

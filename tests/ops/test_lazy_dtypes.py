@@ -208,6 +208,65 @@ CALLS = {
     "avg_pool2d": {"": _spec([(1, 2, 4, 4)], lambda x: ops.avg_pool2d(x, 2))},
     "max_pool2d": {"": _spec([(1, 2, 4, 4)], lambda x: ops.max_pool2d(x, 2))},
     "global_avg_pool2d": {"": _spec([(1, 2, 2, 3)], ops.global_avg_pool2d)},
+    # more of NumPy (issue 20)
+    "Log1p": {"": _spec([(2, 3)], lambda a: ops.Log1p()(a), ["pos"])},
+    "Expm1": {"": _spec([(2, 3)], lambda a: ops.Expm1()(a))},
+    "LogAddExp": {"": _spec([(2, 3), (2, 3)], lambda a, b: ops.LogAddExp()(a, b))},
+    "Softplus": {"": _spec([(2, 3)], lambda a: ops.Softplus()(a))},
+    "Clip": {"": _spec([(2, 3)], lambda a: ops.Clip(-1, 2)(a))},
+    "ClipBackward": {"": _spec([(2, 3), (2, 3)], lambda g, a: ops.ClipBackward(0, None)(g, a))},
+    "log1p": {"": _spec([(2, 3)], ops.log1p, ["pos"])},
+    "expm1": {"": _spec([(2, 3)], ops.expm1)},
+    "logaddexp": {
+        "tensors": _spec([(2, 3), (3,)], ops.logaddexp),
+        "scalar": _spec([(2, 3)], lambda a: ops.logaddexp(a, 1)),
+    },
+    "softplus": {"": _spec([(2, 3)], ops.softplus)},
+    "square": {"": _spec([(2, 3)], ops.square)},
+    "reciprocal": {"": _spec([(2, 3)], ops.reciprocal, ["pos"])},
+    "clip": {
+        "both": _spec([(2, 3)], lambda a: ops.clip(a, -1, 2)),
+        "float upper": _spec([(2, 3)], lambda a: ops.clip(a, None, 1.5)),
+    },
+    "Einsum": {"": _spec([(2, 3), (3, 2)], lambda a, b: ops.Einsum("ij,jk->ik")(a, b))},
+    "einsum": {
+        "matmul": _spec([(2, 3), (3, 2)], lambda a, b: ops.einsum("ij,jk", a, b)),
+        "trace": _spec([(3, 3)], lambda a: ops.einsum("ii", a)),
+        "sum": _spec([(2, 3)], lambda a: ops.einsum("ij->j", a)),
+    },
+    "Pad": {"": _spec([(2, 3)], lambda a: ops.Pad(((1, 0), (0, 2)), 0)(a))},
+    "Flip": {"": _spec([(2, 3)], lambda a: ops.Flip((1,))(a))},
+    "Roll": {"": _spec([(2, 3)], lambda a: ops.Roll((1,), (1,))(a))},
+    "Tile": {"": _spec([(2, 3)], lambda a: ops.Tile((2, 1))(a))},
+    "Repeat": {"": _spec([(2, 3)], lambda a: ops.Repeat(2, 0)(a))},
+    "pad": {"": _spec([(2, 3)], lambda a: ops.pad(a, 1))},
+    "flip": {"": _spec([(2, 3)], ops.flip)},
+    "roll": {"": _spec([(2, 3)], lambda a: ops.roll(a, -1, 0))},
+    "tile": {"": _spec([(2, 3)], lambda a: ops.tile(a, (1, 2)))},
+    "repeat": {
+        "int": _spec([(2, 3)], lambda a: ops.repeat(a, 2, 1)),
+        "counts": _spec([(2, 3)], lambda a: ops.repeat(a, [1, 0, 2], 1)),
+    },
+    "Cumsum": {"": _spec([(2, 3)], lambda a: ops.Cumsum(1)(a))},
+    "Cumprod": {"": _spec([(2, 3)], lambda a: ops.Cumprod(1)(a))},
+    "Sort": {"": _spec([(2, 3)], lambda a: ops.Sort(0)(a))},
+    "Argsort": {"": _spec([(2, 3)], lambda a: ops.Argsort(1)(a))},
+    "cumsum": {"": _spec([(2, 3)], lambda a: ops.cumsum(a, 0))},
+    "cumprod": {"": _spec([(2, 3)], ops.cumprod)},
+    "sort": {"": _spec([(2, 3)], ops.sort)},
+    "argsort": {"": _spec([(2, 3)], lambda a: ops.argsort(a, 0))},
+    "var": {"": _spec([(2, 3)], lambda a: ops.var(a, 1, ddof=1))},
+    "std": {"": _spec([(2, 3)], ops.std)},
+    "TakeAlongAxis": {
+        "": _spec([(2, 3)], lambda a: ops.TakeAlongAxis(1)(a, ad.Tensor(np.array([[2], [0]]))))
+    },
+    "ScatterAddAlongAxis": {
+        "": _spec(
+            [(2, 1)],
+            lambda g: ops.ScatterAddAlongAxis(1, (2, 3))(g, ad.Tensor(np.array([[2], [0]]))),
+        )
+    },
+    "take_along_axis": {"": _spec([(2, 3)], lambda a: ops.take_along_axis(a, ops.argsort(a), 1))},
 }
 
 #: Public names that are not ops one calls: the bases that op classes derive from.
