@@ -101,6 +101,26 @@ FIRST_OPERAND = {
     "avg_pool2d": lambda a: ad.avg_pool2d(a, 2),
     "max_pool2d": lambda a: ad.max_pool2d(a, 2),
     "global_avg_pool2d": lambda a: ad.global_avg_pool2d(a),
+    "log1p": lambda a: ad.log1p(a),
+    "expm1": lambda a: ad.expm1(a),
+    "logaddexp": lambda a: ad.logaddexp(a, X()),
+    "softplus": lambda a: ad.softplus(a),
+    "square": lambda a: ad.square(a),
+    "reciprocal": lambda a: ad.reciprocal(a),
+    "clip": lambda a: ad.clip(a, 0, 1),
+    "pad": lambda a: ad.pad(a, 1),
+    "flip": lambda a: ad.flip(a),
+    "roll": lambda a: ad.roll(a, 1),
+    "tile": lambda a: ad.tile(a, 2),
+    "repeat": lambda a: ad.repeat(a, 2),
+    "cumsum": lambda a: ad.cumsum(a),
+    "cumprod": lambda a: ad.cumprod(a),
+    "sort": lambda a: ad.sort(a, None),
+    "argsort": lambda a: ad.argsort(a, None),
+    "var": lambda a: ad.var(a),
+    "std": lambda a: ad.std(a),
+    "take_along_axis": lambda a: ad.take_along_axis(a, np.zeros((1, 1), np.int64), 0),
+    "einsum": lambda a: ad.einsum("...", a),
 }
 
 SECOND_OPERAND = {
@@ -118,6 +138,7 @@ SECOND_OPERAND = {
     "matmul": lambda b: ad.matmul(X(), b),
     "conv2d": lambda b: ad.conv2d(IMG(), b),
     "conv": lambda b: ad.conv(ad.Tensor(np.ones((1, 4, 4, 2))), b),
+    "logaddexp": lambda b: ad.logaddexp(X(), b),
 }
 
 # (label, the bad operand, exception, fragment after "<op>: ")
@@ -331,6 +352,69 @@ ARGUMENTS = [
     ("max_pool2d", "negative padding", lambda: ad.max_pool2d(IMG(), 2, 2, -1), _V, r"padding"),
     ("max_pool2d", "kernel too large", lambda: ad.max_pool2d(IMG(), 5), _V, r"is larger than"),
     ("global_avg_pool2d", "wrong shape", lambda: ad.global_avg_pool2d(X()), _V, r"NCHW image"),
+    # ---- more of NumPy (issue 20)
+    ("logaddexp", "wrong shape", lambda: ad.logaddexp(X(), np.ones(2)), _V, r"shapes .* not"),
+    ("clip", "tensor bound", lambda: ad.clip(X(), X(), None), _T, r"a_min must be a number"),
+    ("clip", "bool bound", lambda: ad.clip(X(), None, True), _T, r"real number, got bool"),
+    ("pad", "negative", lambda: ad.pad(X(), -1), _V, r"pad widths must be non-negative"),
+    ("pad", "wrong shape", lambda: ad.pad(X(), [[1, 1]] * 3), _V, r"does not fit a tensor"),
+    ("pad", "non-integer", lambda: ad.pad(X(), 0.5), _T, r"pad_width must be an int"),
+    ("pad", "mode", lambda: ad.pad(X(), 1, "edge"), _V, r"mode 'edge' is not supported"),
+    ("pad", "str value", lambda: ad.pad(X(), 1, constant_values="0"), _T, r"real number"),
+    ("flip", "out of range", lambda: ad.flip(X(), 2), _V, r"axis 2 is out of range"),
+    ("flip", "non-integer", lambda: ad.flip(X(), 0.5), _T, r"axis must be None, an int"),
+    ("roll", "non-integer", lambda: ad.roll(X(), 0.5), _T, r"shift must be an int"),
+    ("roll", "lengths", lambda: ad.roll(X(), (1, 2, 3), (0, 1)), _V, r"the same length"),
+    ("roll", "axis None", lambda: ad.roll(X(), (1, 2)), _V, r"with axis None, shift must"),
+    ("roll", "out of range", lambda: ad.roll(X(), 1, 3), _V, r"axis 3 is out of range"),
+    ("tile", "negative", lambda: ad.tile(X(), (2, -1)), _V, r"reps must be non-negative"),
+    ("tile", "non-integer", lambda: ad.tile(X(), 1.5), _T, r"each count in reps must be"),
+    ("repeat", "negative", lambda: ad.repeat(X(), -2, 0), _V, r"must be non-negative"),
+    ("repeat", "counts", lambda: ad.repeat(X(), [1, 2], 1), _V, r"2 counts for axis 1 of size 3"),
+    ("repeat", "non-integer", lambda: ad.repeat(X(), 1.5), _T, r"repeats must be an int"),
+    ("repeat", "out of range", lambda: ad.repeat(X(), 2, 2), _V, r"axis 2 is out of range"),
+    *[
+        row
+        for name in ("cumsum", "cumprod", "sort", "argsort")
+        for row in [
+            (name, "out of range", lambda n=name: getattr(ad, n)(X(), 2), _V, r"axis 2 is out"),
+            (name, "non-integer", lambda n=name: getattr(ad, n)(X(), 0.5), _T, r"axis must be"),
+            (name, "0-d", lambda n=name: getattr(ad, n)(ad.Tensor(1.0), 0), _V, r"0-d tensor"),
+        ]
+    ],
+    *[
+        row
+        for name in ("var", "std")
+        for row in [
+            (name, "ddof", lambda n=name: getattr(ad, n)(X(), 1, ddof=3), _V, r"ddof 3 must be"),
+            (name, "bool ddof", lambda n=name: getattr(ad, n)(X(), ddof=True), _T, r"got bool"),
+            (name, "out of range", lambda n=name: getattr(ad, n)(X(), 2), _V, r"axis 2 is out"),
+            (name, "keepdims", lambda n=name: getattr(ad, n)(X(), 0, 0, "no"), _T, r"keepdims"),
+            (name, "empty", lambda n=name: getattr(ad, n)(ad.Tensor(np.ones(0))), _V, r"ddof 0"),
+        ]
+    ],
+    ("einsum", "operands", lambda: ad.einsum("ij,jk", X()), _V, r"name 2 operand\(s\) but 1"),
+    ("einsum", "sizes", lambda: ad.einsum("ij,ij", X(), X().T), _V, r"axis 'i' has size 2"),
+    ("einsum", "wrong type", lambda: ad.einsum(None, X()), _T, r"subscripts must be a string"),
+    ("einsum", "character", lambda: ad.einsum("i j!", X()), _V, r"hold '!'"),
+    ("einsum", "output", lambda: ad.einsum("ij->iz", X()), _V, r"output subscript 'z'"),
+    ("einsum", "repeated output", lambda: ad.einsum("ij->ii", X()), _V, r"repeat a letter"),
+    ("einsum", "axes", lambda: ad.einsum("i", X()), _V, r"name 1 axes but the operand has 2"),
+    ("take_along_axis", "float", lambda: ad.take_along_axis(X(), X(), 0), _I, r"dtype float64"),
+    (
+        "take_along_axis",
+        "out of range",
+        lambda: ad.take_along_axis(X(), np.array([[3]]), 1),
+        _I,
+        r"out of range for axis 1 of size 3",
+    ),
+    (
+        "take_along_axis",
+        "wrong shape",
+        lambda: ad.take_along_axis(X(), np.zeros((3, 1), np.int64), 1),
+        _V,
+        r"outside axis 1 each size must",
+    ),
 ]
 
 
@@ -982,7 +1066,7 @@ def test_matmul_op_class_called_directly_needs_matrices(mode):
 #: ``adjoint.ops.conv`` and ``adjoint.ops.matmul`` are also functions.
 MODULES = [
     importlib.import_module(f"adjoint.ops.{name}")
-    for name in ("elementwise", "indexing", "matmul", "shape", "reductions", "conv")
+    for name in ("elementwise", "indexing", "matmul", "shape", "reductions", "conv", "einsum")
 ]
 
 
