@@ -959,7 +959,7 @@ def _clip_mask_source(a: str, low: Any, high: Any, const: Any) -> str:
         tests.append(f"({a} >= {_bound_source(low, const)})")
     if high is not None:
         tests.append(f"({a} <= {_bound_source(high, const)})")
-    return " & ".join(tests) if tests else f"xp.ones_like({a}, dtype=bool)"
+    return " & ".join(tests) if tests else f"xp.ones_like({a}, dtype=xp.bool_)"
 
 
 def _clip_mask(a: np.ndarray, low: Any, high: Any) -> np.ndarray:

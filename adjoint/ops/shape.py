@@ -278,7 +278,8 @@ class Repeat(TensorOp):
 
     def source(self, args, const):
         repeats = self.repeats
-        text = repr(repeats) if type(repeats) is int else ints_literal(repeats, const)
+        # counts as an array (hoisted): jax.numpy.repeat takes no tuple
+        text = repr(repeats) if type(repeats) is int else const(np.asarray(repeats))
         return f"xp.repeat({args[0]}, {text}, {int_literal(self.axis, const)})"
 
     def gradient(self, out_grad, node):
@@ -498,6 +499,8 @@ def pad(a: Tensor, pad_width: Any, mode: str = "constant", constant_values: Any 
     if (pairs < 0).any():
         raise ValueError(f"pad: pad widths must be non-negative, got {pad_width!r}")
     value = as_scalar(constant_values, "pad")
+    if ndim == 0:
+        return a  # nothing to pad (NumPy returns the value as it is)
     return Pad(tuple((int(b), int(e)) for b, e in pairs), value)(a)
 
 

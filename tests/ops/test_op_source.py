@@ -192,6 +192,52 @@ CASES: list[Case] = [
     Case(ops.Stack(-1), [((2, 3), (2, 3))]),
     Case(ops.Concatenate(0), [((2, 3), (1, 3)), ((3,), (2,), (1,))]),
     Case(ops.Concatenate(1), [((2, 3), (2, 1))], ALL + (("float32", "float64"),)),
+    # ---- more of NumPy (issue 20)
+    Case(ops.Log1p(), E1, UNARY_FLOAT),
+    Case(ops.Expm1(), E1, UNARY_FLOAT),
+    Case(ops.Softplus(), E1, UNARY_FLOAT),
+    Case(ops.LogAddExp(), E2, ALL + MIXED),
+    *(
+        Case(cls(low, high), E1 if cls is ops.Clip else E2, ALL + ("float16",))
+        for cls in (ops.Clip, ops.ClipBackward)
+        for low, high in [(-1, 1), (-0.5, None), (None, 2.5), (None, None), (1.5, -1.0)]
+    ),
+    Case(ops.Einsum("ij,jk->ik"), [((2, 3), (3, 4))], ALL + MIXED[:2]),
+    Case(ops.Einsum("ii->"), [((3, 3),)]),
+    Case(ops.Einsum("ii->i"), [((3, 3),)]),
+    Case(ops.Einsum("i,j,k->kji"), [((2,), (3,), (1,))], ALL),
+    Case(ops.Einsum("aij,ij->a"), [((2, 3, 4), (3, 4))], FLOATS),
+    Case(ops.Pad(((1, 2), (0, 1)), 0), [((2, 3),)]),
+    Case(ops.Pad(((1, 0),), 1.5), [((3,),)], FLOATS),
+    Case(ops.Flip((1,)), [((2, 3),), ((2, 3, 4),)]),
+    Case(ops.Flip((0, 2)), [((2, 3, 4),)]),
+    Case(ops.Roll((1,), (0,)), [((3, 2),)]),
+    Case(ops.Roll((-2, 1), (1, 0)), [((2, 3),)]),
+    Case(ops.Roll((4,), None), [((2, 3),)]),
+    Case(ops.Tile((2, 1, 3)), [((2, 3),), ((4,),), ((),)]),
+    Case(ops.Tile(()), [((2, 3),)]),
+    Case(ops.Repeat(2, 0), [((3,),), ((2, 3),)]),
+    Case(ops.Repeat((1, 0, 3), 1), [((2, 3),)]),
+    Case(ops.Cumsum(0), [((4,),), ((2, 3),)], ALL + ("int8", "float16")),
+    Case(ops.Cumsum(-1), [((2, 3),)], ALL),
+    Case(ops.Cumprod(1), [((2, 3),)], ALL + ("int8", "float16")),
+    Case(ops.Sort(0), [((5,),), ((3, 2),)]),
+    Case(ops.Sort(1), [((3, 4),)]),
+    Case(ops.Argsort(0), [((5,),), ((3, 2),)]),
+    Case(ops.Argsort(1), [((3, 4),)]),
+]
+
+
+def _indices(shape, dtype, rng, position, edges=EDGES):
+    """Values, then integer indices into axis 1 of size 3 (negatives too)."""
+    if position == 1:
+        return rng.integers(-3, 3, size=shape)
+    return sample(shape, dtype, rng, edges)
+
+
+CASES += [
+    Case(ops.TakeAlongAxis(1), [((2, 3), (2, 4)), ((2, 3), (1, 2))], ALL, _indices),
+    Case(ops.ScatterAddAlongAxis(1, (2, 3)), [((2, 4), (2, 4)), ((2, 2), (1, 2))], ALL, _indices),
 ]
 
 INDEX_SHAPE = (4, 5, 3)

@@ -103,6 +103,26 @@ CASES = [
         [rand(1, 1, 2, 2), rand(2, 2, 1, 1)],
     ),
     ("jacobian", lambda a: ad.jacobian(lambda y: y * y * ad.sin(y))(a).sum(), [rand(2)]),
+    # more of NumPy (issue 20)
+    ("log1p", ad.log1p, [rand(2, low=-0.5, high=2)]),
+    ("expm1", lambda a: ad.expm1(a) * a, [rand(2)]),
+    ("logaddexp", lambda a, b: ad.logaddexp(a, b), [rand(2), rand(2)], False),
+    ("softplus", ad.softplus, [rand(2)], False),  # sympy's sigmoid: 1/(1+e^-x) vs e^x/(1+e^x)
+    ("clip", lambda a: ad.clip(a, -0.5, 0.5) * a, [np.array([-1.0, 0.2, 0.9])], False),
+    ("einsum", lambda a, b: ad.einsum("ij,jk->ik", a, b) ** 2, [rand(2, 2), rand(2, 1)]),
+    ("einsum trace", lambda a: ad.einsum("ii", a) * a, [rand(2, 2)]),
+    ("pad flip roll", lambda a: ad.roll(ad.flip(ad.pad(a, 1), 0), 1) ** 2, [rand(2)]),
+    ("tile repeat", lambda a: ad.tile(a, 2) * ad.repeat(a, [2, 2], 0), [rand(2)]),
+    ("cumsum", lambda a: ad.cumsum(a) ** 2, [rand(3)]),
+    ("cumprod", lambda a: ad.cumprod(a), [rand(3)]),
+    ("var std", lambda a: ad.var(a, ddof=1) + ad.std(a), [rand(3)], False),
+    ("sort", lambda a: ad.sort(a) * ad.sort(a * a), [np.array([0.7, -0.3])], False),
+    (
+        "take_along_axis",
+        lambda a: ad.take_along_axis(a, ad.argsort(a), 0) ** 2,
+        [np.array([0.7, -0.3])],
+        False,
+    ),
 ]
 
 
