@@ -26,10 +26,17 @@ from adjoint.symbolic import deep
 from adjoint.symbolic.build import from_sympy
 from adjoint.symbolic.compare import PATHS, CheckReport, Derivative, PathResult, check
 from adjoint.symbolic.deep import DEEP_RECURSION_LIMIT, FormulaTooDeepError
-from adjoint.symbolic.translate import has_translation, leaf_symbols, register_translation, to_sympy
+from adjoint.symbolic.translate import (
+    FormulaArray,
+    has_translation,
+    leaf_symbols,
+    register_translation,
+    to_sympy,
+)
 
 __all__ = [
     "to_sympy",
+    "FormulaArray",
     "leaf_symbols",
     "from_sympy",
     "check",

@@ -43,7 +43,7 @@ from adjoint.ops.common import sympy_number
 from adjoint.symbolic.deep import _deep
 from adjoint.tensor import Tensor
 
-__all__ = ["to_sympy", "leaf_symbols", "register_translation", "has_translation"]
+__all__ = ["to_sympy", "leaf_symbols", "register_translation", "has_translation", "FormulaArray"]
 
 
 # ----------------------------------------------------------------------- numbers
@@ -233,16 +233,53 @@ class _Translator:
                 memo[node] = _apply(node.op, [memo[x] for x in node.inputs])
 
 
+class FormulaArray(np.ndarray):
+    """A NumPy object array of sympy expressions (what :func:`to_sympy` gives for a
+    tensor with axes) that renders as LaTeX in notebooks, as sympy's own expressions do.
+
+    It is an ``ndarray`` in every other way: index it, pass it to NumPy or to
+    ``sympy.diff``. :meth:`to_array` gives the ``sympy.Array``.
+
+    >>> import adjoint as ad
+    >>> f = to_sympy(ad.Tensor([1.0, 2.0], name="w") * 3)
+    >>> f[1], np.sum(f)
+    (3*w_1, 3*w_0 + 3*w_1)
+    >>> print(f._repr_latex_())
+    $\\displaystyle \\left[\\begin{matrix}3 w_{0} & 3 w_{1}\\end{matrix}\\right]$
+    """
+
+    #: Past this many elements the notebook shows the plain text instead (LaTeX that
+    #: large is slow to typeset and unreadable).
+    LATEX_MAX_SIZE = 400
+
+    def to_array(self) -> sympy.Array:
+        """The same expressions as a ``sympy.Array`` of the same shape."""
+        return sympy.Array(np.asarray(self).tolist(), self.shape)
+
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Any:
+        # A reduction to one element gives the expression, as on a plain object array.
+        if return_scalar or array.ndim == 0:
+            return array[()]
+        return super().__array_wrap__(array, context)
+
+    def _repr_latex_(self) -> str | None:
+        if self.dtype != object or not 0 < self.size <= self.LATEX_MAX_SIZE:
+            return None
+        return f"$\\displaystyle {sympy.latex(self.to_array())}$"
+
+
 def _unwrap(array: np.ndarray) -> Any:
-    return array[()] if array.ndim == 0 else array
+    """A 0-d result as its expression (sympy's own LaTeX), an array as a :class:`FormulaArray`."""
+    return array[()] if array.ndim == 0 else array.view(FormulaArray)
 
 
 def to_sympy(tensor: Value, symbols: Mapping[Value, Any] | None = None) -> Any:
     """The graph of ``tensor`` (a gradient graph of any order included) as sympy.
 
     Returns a sympy expression for a 0-d tensor, else a NumPy object array of
-    expressions of the tensor's shape (``sympy.Array(result)`` converts it;
-    NumPy's own functions keep working on it). Symbols and constants follow the
+    expressions of the tensor's shape (a :class:`FormulaArray`: NumPy's own
+    functions keep working on it, ``.to_array()`` gives the ``sympy.Array``).
+    Both render as LaTeX in a notebook. Symbols and constants follow the
     module docstring; ``symbols`` maps leaves to the sympy symbols (or array of
     them, one per element) to use instead.
 

@@ -302,6 +302,7 @@ NOT_TABLED = {
     "symbolic.CheckReport": "check's result, built by check",
     "symbolic.Derivative": "a row of check's result, built by check",
     "symbolic.PathResult": "a part of check's result, built by check",
+    "symbolic.FormulaArray": "to_sympy's result for a tensor with axes, built by to_sympy",
     "symbolic.PATHS": "a constant",
     "symbolic.FormulaTooDeepError": "an exception class",
     "symbolic.DEEP_RECURSION_LIMIT": "a constant",
