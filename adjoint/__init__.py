@@ -29,7 +29,6 @@ carrying all that is known about it), :mod:`adjoint.init`,
 :mod:`adjoint.cli` (``python -m adjoint``).
 """
 
-from adjoint import autograd, data, init, nn, ops, optim, symbolic
 from adjoint.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from adjoint.autograd import (
     Op,
@@ -47,7 +46,7 @@ from adjoint.compiler import CompiledGraph, compile
 from adjoint.functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from adjoint.graph import Graph, GraphTooLargeError, evaluation_steps, trace_evaluation
 from adjoint.graph.census import census
-from adjoint.init import cpu, default_device
+from adjoint.device import DeviceMismatchError, cpu, cuda, default_device, set_default_device
 from adjoint.io import load, save
 from adjoint.numerical import gradcheck
 from adjoint.ops import *

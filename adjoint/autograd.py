@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from adjoint.device import check_same_device, device_of, host_dtype
 from adjoint.inference import _FloatMeta, _infer_meta
 from adjoint.pickling import _empty_node, _GraphState, _pickle_members, _set_node_state
 from adjoint.walk import toposort
@@ -437,6 +438,8 @@ class Value:
                 a = inputs[0].cached_data
                 b = inputs[1].cached_data
                 if a is not None and b is not None:
+                    if type(a) is not _ndarray or type(b) is not _ndarray:
+                        check_same_device(op.name, (a, b))
                     result = op.compute(a, b)
             elif n == 1:
                 a = inputs[0].cached_data
@@ -445,6 +448,8 @@ class Value:
             else:
                 arrays = [x.cached_data for x in inputs]
                 if all(a is not None for a in arrays):
+                    if any(type(a) is not _ndarray for a in arrays):
+                        check_same_device(op.name, arrays)
                     result = op.compute(*arrays)
         value = object.__new__(cls)
         value.grad = None
@@ -455,8 +460,8 @@ class Value:
         value._site = None
         value.requires_grad = requires_grad
         if result is not None:
-            # NumPy gives scalars for 0-d results; cached data is always an ndarray.
-            value.cached_data = result if type(result) is _ndarray else np.asarray(result)
+            # NumPy gives scalars for 0-d results; cached data is always an array.
+            value.cached_data = result if type(result) is _ndarray else _as_data(result)
             if requires_grad:
                 value.op = op
                 value.inputs = inputs
@@ -519,11 +524,25 @@ class Value:
         """The dtype of the node's data (inferred without computing in lazy mode)."""
         data = self.cached_data
         if data is not None:
-            return data.dtype
+            return data.dtype if type(data) is _ndarray else host_dtype(data.dtype)
         meta = self._meta
         if meta is not None and meta[1] is not None:
             return meta[1]
-        return self.realize_cached_data().dtype
+        data = self.realize_cached_data()
+        return data.dtype if type(data) is _ndarray else host_dtype(data.dtype)
+
+    @property
+    def device(self) -> Any:
+        """The device of the node's data: ``ad.cpu()``, ``ad.cuda(i)``, ... (a lazy node's
+        is its first input's; nothing is computed to tell)."""
+        node = self
+        while node.cached_data is None and node.inputs:
+            target = getattr(node.op, "target_device", None)  # ToDevice
+            if target is not None:
+                return target
+            node = node.inputs[0]
+        data = node.cached_data
+        return device_of(data if data is not None else node.realize_cached_data())
 
     # Pickling and copy.deepcopy without recursion through the graph: _GraphState.
     def __reduce_ex__(self, protocol: Any) -> tuple:
@@ -546,8 +565,18 @@ def evaluate(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:
     pass's constant folding. (Eager construction, the hot path, does the same
     inline in :meth:`Value.make_from_op`.)
     """
+    if any(type(a) is not _ndarray for a in arrays):
+        check_same_device(op.name, arrays)
     result = op.compute(*arrays)
-    return result if type(result) is _ndarray else np.asarray(result)
+    return result if type(result) is _ndarray else _as_data(result)
+
+
+def _as_data(result: Any) -> Any:
+    """A ``compute`` result that is not an ndarray, as node data: NumPy scalars and
+    subclasses as ndarrays, other libraries' arrays (CuPy, array-API) as they are."""
+    if isinstance(result, (np.ndarray, np.generic)) or not hasattr(result, "shape"):
+        return np.asarray(result)
+    return result
 
 
 def _compute(node: Value) -> np.ndarray:
@@ -635,12 +664,19 @@ def _realize(root: Value) -> None:
         # evaluate(op, arrays), spelled out for one and two inputs: a list and a
         # star-call per node made lazy mode 25% slower than eager on W1 (W6).
         if n == 2:
-            result = op.compute(inputs[0].cached_data, inputs[1].cached_data)
+            a = inputs[0].cached_data
+            b = inputs[1].cached_data
+            if type(a) is not _ndarray or type(b) is not _ndarray:
+                check_same_device(op.name, (a, b))
+            result = op.compute(a, b)
         elif n == 1:
             result = op.compute(inputs[0].cached_data)
         else:
-            result = op.compute(*[x.cached_data for x in inputs])
-        node.cached_data = result if type(result) is _ndarray else np.asarray(result)
+            arrays = [x.cached_data for x in inputs]
+            if any(type(a) is not _ndarray for a in arrays):
+                check_same_device(op.name, arrays)
+            result = op.compute(*arrays)
+        node.cached_data = result if type(result) is _ndarray else _as_data(result)
 
 
 def add_observer(observer: Any) -> None:
@@ -782,12 +818,21 @@ def compute_gradient_of_variables(
 
 def _zeros(x: Value) -> Value:
     """A constant of zeros of ``x``'s shape and dtype (the adjoint of an unused input)."""
-    return type(x).make_const(np.zeros(x.shape, dtype=x.dtype))
+    return type(x).make_const(_on_device_of(x, np.zeros(x.shape, dtype=x.dtype)))
 
 
 def _seed(output: Value) -> Value:
     """The default adjoint of an output: a constant of ones of its shape and dtype."""
-    return type(output).make_const(np.ones(output.shape, dtype=output.dtype))
+    return type(output).make_const(
+        _on_device_of(output, np.ones(output.shape, dtype=output.dtype))
+    )
+
+
+def _on_device_of(x: Value, host: np.ndarray) -> Any:
+    """The host array ``host`` as data on ``x``'s device (itself on the CPU)."""
+    if type(x.cached_data) is _ndarray:
+        return host
+    return x.device.from_numpy(host)
 
 
 def gradients(output: Value, wrt: Iterable[Value], out_grad: Value | None = None) -> list[Value]:

@@ -24,7 +24,7 @@ def _meta_of(x: Value) -> tuple[Any, Any, tuple | None]:
     """A node's shape and dtype, and its metadata tuple when it has a complete one to share."""
     data = x.cached_data
     if data is not None:
-        return data.shape, data.dtype, None
+        return data.shape, data.dtype if type(data) is _ndarray else x.dtype, None
     meta = x._meta
     if meta is None or meta[0] is None or meta[1] is None:
         return x.shape, x.dtype, None

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from adjoint.autograd import Value, _flag_arg
-from adjoint.device import Device, cpu, default_device
+from adjoint.device import Device, cpu, default_device, to_numpy
 from adjoint.ops.common import as_shape, is_int
 from adjoint.tensor import Tensor, _device_arg, _dtype_arg, _from_python
 
@@ -94,8 +94,16 @@ def _options(
     return _flag_arg(requires_grad, name, "requires_grad"), rng
 
 
-def _tensor(array: np.ndarray, dtype: np.dtype, requires_grad: bool) -> Tensor:
-    return Tensor.make_const(np.asarray(array, dtype=dtype), requires_grad=requires_grad)
+def _tensor(
+    array: np.ndarray, dtype: np.dtype, requires_grad: bool, device: Any, name: str
+) -> Tensor:
+    """A leaf of host data ``array`` in ``dtype``, copied to ``device`` (the default if None):
+    random numbers are drawn on the host, so a seed gives the same values on every device."""
+    data = np.asarray(array, dtype=dtype)
+    device = _device_arg(device, name)
+    if device.kind != "cpu":
+        data = device.from_numpy(data)
+    return Tensor.make_const(data, requires_grad=requires_grad)
 
 
 def constant(
@@ -136,7 +144,7 @@ def _constant(
                 exact = held == c
         if not exact:
             raise ValueError(f"{name}: dtype {dtype} cannot hold the fill value c={c!r}")
-    return Tensor.make_const(np.full(shape, c, dtype=dtype), requires_grad=requires_grad)
+    return _tensor(np.full(shape, c, dtype=dtype), dtype, requires_grad, device, name)
 
 
 def ones(*shape: Any, device: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -161,14 +169,21 @@ def ones_like(array: Tensor, *, device: Any = None, requires_grad: bool = False)
     """Ones of ``array``'s shape and dtype."""
     array = _like(array, "ones_like")
     requires_grad, _ = _options("ones_like", device, requires_grad)
-    return Tensor.make_const(np.ones(array.shape, array.dtype), requires_grad=requires_grad)
+    device = device if device is not None else _device_of_like(array)
+    return _tensor(np.ones(array.shape, array.dtype), None, requires_grad, device, "ones_like")
 
 
 def zeros_like(array: Tensor, *, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros of ``array``'s shape and dtype."""
     array = _like(array, "zeros_like")
     requires_grad, _ = _options("zeros_like", device, requires_grad)
-    return Tensor.make_const(np.zeros(array.shape, array.dtype), requires_grad=requires_grad)
+    device = device if device is not None else _device_of_like(array)
+    return _tensor(np.zeros(array.shape, array.dtype), None, requires_grad, device, "zeros_like")
+
+
+def _device_of_like(array: Any) -> Any:
+    """The device of a ``*_like`` argument: a Tensor's own, the CPU for a NumPy array."""
+    return array.device if isinstance(array, Value) else cpu()
 
 
 def rand(
@@ -201,7 +216,7 @@ def _rand(
     if low > high:
         raise ValueError(f"{name}: low must be <= high, got low={low} and high={high}")
     sample = rng.random(shape) if rng is not None else np.random.rand(*shape)
-    return _tensor(low + (high - low) * sample, dtype, requires_grad)
+    return _tensor(low + (high - low) * sample, dtype, requires_grad, device, name)
 
 
 def randn(
@@ -232,7 +247,7 @@ def _randn(
     requires_grad, rng = _options(name, device, requires_grad, rng)
     mean, std = _real(mean, name, "mean"), _real(std, name, "std", low=0.0)
     sample = rng.standard_normal(shape) if rng is not None else np.random.randn(*shape)
-    return _tensor(mean + std * sample, dtype, requires_grad)
+    return _tensor(mean + std * sample, dtype, requires_grad, device, name)
 
 
 def randb(
@@ -251,7 +266,7 @@ def randb(
     if not 0 <= p <= 1:
         raise ValueError(f"randb: p must lie in [0, 1], got {p}")
     sample = rng.random(shape) if rng is not None else np.random.rand(*shape)
-    return _tensor(sample <= p, dtype, requires_grad)
+    return _tensor(sample <= p, dtype, requires_grad, device, "randb")
 
 
 def one_hot(
@@ -261,7 +276,7 @@ def one_hot(
     n = _positive_int(n, "one_hot", "n")
     dtype = _dtype(dtype, "one_hot")
     requires_grad, _ = _options("one_hot", device, requires_grad)
-    labels = i.realize_cached_data() if isinstance(i, Value) else i
+    labels = to_numpy(i.realize_cached_data()) if isinstance(i, Value) else i
     if not isinstance(labels, np.ndarray):
         labels = _from_python(labels, "one_hot")  # refuses ragged lists, strings, None
     if labels.dtype.kind not in "iuf":
@@ -277,7 +292,7 @@ def one_hot(
         raise ValueError(
             f"one_hot: labels must lie in [0, {n - 1}], got {labels.min()}..{labels.max()}"
         )
-    return _tensor(np.eye(n)[labels.astype(np.int64)], dtype, requires_grad)
+    return _tensor(np.eye(n)[labels.astype(np.int64)], dtype, requires_grad, device, "one_hot")
 
 
 def _positive_int(value: Any, name: str, what: str) -> int:

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from adjoint import init, ops
+from adjoint.device import array_namespace
 from adjoint.ops.common import as_tensor
 from adjoint.tensor import Tensor
 
@@ -420,12 +421,12 @@ class Linear(Module):
         dtype = _dtype(dtype, "Linear")
         rng = _generator_arg(rng, "Linear")
         self.weight = Parameter(
-            init.kaiming_uniform(in_features, out_features, dtype=dtype, rng=rng)
+            init.kaiming_uniform(in_features, out_features, device=device, dtype=dtype, rng=rng)
         )
         self.bias = None
         if bias:
-            b = init.kaiming_uniform(out_features, 1, dtype=dtype, rng=rng)
-            self.bias = Parameter(b.numpy().reshape(1, out_features))
+            b = init.kaiming_uniform(out_features, 1, device=device, dtype=dtype, rng=rng)
+            self.bias = Parameter(ops.reshape(b, (1, out_features)))
 
     def forward(self, x: Tensor) -> Tensor:
         x = _input("Linear", x)
@@ -560,7 +561,7 @@ class Dropout(Module):
             return x
         sample = self.rng.random(x.shape) if self.rng is not None else np.random.rand(*x.shape)
         mask = (sample < 1 - self.p).astype(x.dtype) / (1 - self.p)  # needle's randb draw
-        return x * Tensor.from_numpy(mask)
+        return x * Tensor(mask, device=x.device, requires_grad=False)
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
@@ -572,14 +573,14 @@ class Dropout(Module):
 class _Norm(Module):
     """Shared parts of the norms: affine ``weight``/``bias`` of shape ``(dim,)``."""
 
-    def __init__(self, dim: int, eps: float, dtype: Any) -> None:
+    def __init__(self, dim: int, eps: float, dtype: Any, device: Any = None) -> None:
         super().__init__()
         owner = type(self).__name__
         self.dim = _integer_arg(dim, "dim", owner)
         self.eps = _real_arg(eps, "eps", owner, 0.0)
         dtype = _dtype(dtype, owner)
-        self.weight = Parameter(init.ones(dim, dtype=dtype))
-        self.bias = Parameter(init.zeros(dim, dtype=dtype))
+        self.weight = Parameter(init.ones(dim, device=device, dtype=dtype))
+        self.bias = Parameter(init.zeros(dim, device=device, dtype=dtype))
 
     def _affine(self, xhat: Tensor, shape: tuple[int, ...]) -> Tensor:
         return xhat * ops.reshape(self.weight, shape) + ops.reshape(self.bias, shape)
@@ -602,11 +603,11 @@ class _BatchNorm(_Norm):
     def __init__(
         self, dim: int, eps: float = 1e-5, momentum: float = 0.1, device: Any = None, dtype=None
     ) -> None:
-        super().__init__(dim, eps, dtype)
+        super().__init__(dim, eps, dtype, device)
         self.momentum = _real_arg(momentum, "momentum", type(self).__name__, 0.0, 1.0,
                                   high_open=False)  # fmt: skip
-        self.running_mean = Buffer(init.zeros(dim, dtype=self.weight.dtype))
-        self.running_var = Buffer(init.ones(dim, dtype=self.weight.dtype))
+        self.running_mean = Buffer(init.zeros(dim, device=device, dtype=self.weight.dtype))
+        self.running_var = Buffer(init.ones(dim, device=device, dtype=self.weight.dtype))
 
     def _param_shape(self, x: Tensor) -> tuple[int, ...]:
         return tuple(self.dim if k == 1 else 1 for k in range(x.ndim))
@@ -627,22 +628,22 @@ class _BatchNorm(_Norm):
                 )
             xhat, mean, var = _normalize(x, self.axes, self.eps)
             m = self.momentum
-            dtype = self.running_mean.dtype
-            self.running_mean = Buffer.make_const(
-                ((1 - m) * self.running_mean.numpy() + m * mean.numpy().reshape(self.dim)).astype(
-                    dtype
-                )
-            )
-            self.running_var = Buffer.make_const(
-                ((1 - m) * self.running_var.numpy() + m * var.numpy().reshape(self.dim)).astype(
-                    dtype
-                )
-            )
+            # On the data's device, with its namespace: no copy to the host.
+            self.running_mean = Buffer.make_const(_running(self.running_mean, mean, m, self.dim))
+            self.running_var = Buffer.make_const(_running(self.running_var, var, m, self.dim))
         else:
-            mean = Tensor.from_numpy(self.running_mean.numpy().reshape(shape))
-            scale = Tensor.from_numpy((self.running_var.numpy() + self.eps).reshape(shape) ** -0.5)
+            mean = ops.reshape(self.running_mean, shape)  # constants: buffers need no grad
+            scale = ops.reshape((self.running_var + self.eps) ** -0.5, shape)
             xhat = (x - mean) * scale
         return self._affine(xhat, shape)
+
+
+def _running(running: Tensor, batch: Tensor, m: float, dim: int) -> Any:
+    """``(1 - m) * running + m * batch`` as data of ``running``'s device and dtype."""
+    old, new = running.realize_cached_data(), batch.realize_cached_data()
+    xp = np if type(old) is np.ndarray else array_namespace(old)
+    value = (1 - m) * old + m * xp.reshape(new, (dim,))
+    return value if value.dtype == old.dtype else xp.astype(value, old.dtype)
 
 
 class BatchNorm1d(_BatchNorm):
@@ -668,7 +669,7 @@ class LayerNorm1d(_Norm):
     """Normalize each row of ``(N, dim)`` over its features, then scale and shift."""
 
     def __init__(self, dim: int, eps: float = 1e-5, device: Any = None, dtype=None) -> None:
-        super().__init__(dim, eps, dtype)
+        super().__init__(dim, eps, dtype, device)
 
     def forward(self, x: Tensor) -> Tensor:
         x = _input("LayerNorm1d", x)
@@ -752,7 +753,7 @@ class SoftmaxLoss(Module):
                 "at least one row and one class"
             )
         labels = _class_labels(y, n, k)
-        onehot = init.one_hot(k, labels, dtype=logits.dtype)
+        onehot = init.one_hot(k, labels, device=logits.device, dtype=logits.dtype)
         picked = (logits * onehot).sum(1)
         return (ops.logsumexp(logits, axes=1) - picked).sum() / n
 
@@ -794,14 +795,15 @@ class Conv2d(Module):
         self.weight = Parameter(
             init.kaiming_uniform(
                 fan_in, out_channels * k * k, shape=(k, k, in_channels, out_channels),
-                dtype=dtype, rng=rng,
+                device=device, dtype=dtype, rng=rng,
             )
         )  # fmt: skip
         self.bias = None
         if bias:
             bound = 1 / math.sqrt(fan_in)
             self.bias = Parameter(
-                init.rand(out_channels, low=-bound, high=bound, dtype=dtype, rng=rng)
+                init.rand(out_channels, low=-bound, high=bound, device=device, dtype=dtype,
+                          rng=rng)  # fmt: skip
             )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -839,7 +841,9 @@ class Conv(Conv2d):
         rng: np.random.Generator | None = None,
     ) -> None:
         k = _integer_arg(kernel_size, "kernel_size", "Conv")
-        super().__init__(in_channels, out_channels, k, stride, k // 2, bias, dtype=dtype, rng=rng)
+        super().__init__(
+            in_channels, out_channels, k, stride, k // 2, bias, device=device, dtype=dtype, rng=rng
+        )
 
 
 def _kernel_arg(value: Any, owner: str) -> int | tuple[int, int]:

@@ -1,9 +1,10 @@
 """Optimizers with needle's API: ``SGD`` and ``Adam``, plus gradient clipping.
 
-An optimizer holds the parameters and its own state (momenta) as NumPy
-arrays. ``step()`` reads each parameter's ``.grad`` and writes the new value
-into the parameter's data: plain NumPy on detached data, so no update ever
-becomes a graph node and the graph does not grow from step to step.
+An optimizer holds the parameters and its own state (momenta) as arrays on
+the parameters' devices. ``step()`` reads each parameter's ``.grad`` and writes
+the new value into the parameter's data: plain array arithmetic on detached
+data, so no update ever becomes a graph node and the graph does not grow from
+step to step. A gradient on another device than its parameter is an error.
 
 >>> import numpy as np, adjoint as ad
 >>> w = ad.Tensor([1.0, -2.0])
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from adjoint.device import array_namespace, check_same_device, host_dtype
 from adjoint.nn import _real_arg
 from adjoint.tensor import Tensor
 
@@ -57,7 +59,11 @@ class Optimizer:
     def _grads(self) -> Iterable[tuple[int, Tensor, np.ndarray]]:
         for i, p in enumerate(self.params):
             if p.grad is not None:
-                yield i, p, p.grad.realize_cached_data()
+                grad = p.grad.realize_cached_data()
+                w = p.cached_data
+                if type(grad) is not np.ndarray or type(w) is not np.ndarray:
+                    check_same_device(f"{type(self).__name__}.step", (w, grad))
+                yield i, p, grad
 
 
 def _param_list(params: Any, owner: str) -> list[Tensor]:
@@ -129,16 +135,26 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
         if not isinstance(p, Tensor):
             raise TypeError(f"clip_grad_norm: params[{i}] must be a Tensor, got {type(p).__name__}")
     params = [p for p in params if p.grad is not None]
-    total = math.sqrt(sum(float(np.sum(p.grad.numpy() ** 2)) for p in params))
+    squares = 0.0
+    for p in params:
+        g = p.grad.realize_cached_data()
+        squares += float((np if type(g) is np.ndarray else array_namespace(g)).sum(g * g))
+    total = math.sqrt(squares)
     if total > max_norm:
         scale = max_norm / (total + 1e-12)
-        for p in params:
-            p.grad = Tensor.from_numpy(p.grad.numpy() * scale)
+        for p in params:  # on the gradient's own device
+            p.grad = Tensor.make_const(p.grad.realize_cached_data() * scale)
     return total
 
 
-def _write(p: Tensor, value: np.ndarray) -> None:
-    p.cached_data = value.astype(p.dtype, copy=False)
+def _write(p: Tensor, value: Any) -> None:
+    """The new data of ``p`` (on its device), in its dtype."""
+    if type(value) is np.ndarray:
+        p.cached_data = value.astype(p.dtype, copy=False)
+    elif host_dtype(value.dtype) == p.dtype:
+        p.cached_data = value
+    else:
+        p.cached_data = array_namespace(value).astype(value, p.realize_cached_data().dtype)
 
 
 class SGD(Optimizer):
@@ -224,4 +240,5 @@ class Adam(Optimizer):
             m = b1 * self.m.get(i, 0.0) + (1 - b1) * g
             v = b2 * self.v.get(i, 0.0) + (1 - b2) * g * g
             self.m[i], self.v[i] = m, v
-            _write(p, w - self.lr * (m / correction1) / (np.sqrt(v / correction2) + self.eps))
+            sqrt = np.sqrt if type(v) is np.ndarray else array_namespace(v).sqrt
+            _write(p, w - self.lr * (m / correction1) / (sqrt(v / correction2) + self.eps))

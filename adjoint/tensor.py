@@ -25,7 +25,15 @@ from adjoint.autograd import (
     _seed,
     compute_gradient_of_variables,
 )
-from adjoint.device import Device, cpu
+from adjoint.device import (
+    Device,
+    check_same_device,
+    default_device,
+    device_dtype,
+    device_of,
+    host_dtype,
+    to_numpy,
+)
 
 #: :mod:`adjoint.ops`, bound by that package when it is imported. ``ops``
 #: builds on this module, so this module cannot import it; every method that
@@ -105,12 +113,58 @@ def _check_fits(data: np.ndarray, dtype: np.dtype, op_name: str) -> None:
             )
 
 
-def _device_arg(device: Any, op_name: str) -> None:
-    if device is not None and not isinstance(device, Device):
+def _device_arg(device: Any, op_name: str) -> Device:
+    """``device`` checked (a :class:`~adjoint.device.Device`), or the default one for None."""
+    if device is None:
+        return default_device()
+    if not isinstance(device, Device):
         raise TypeError(
-            f"{op_name}: device must be ad.cpu() or None (adjoint computes with NumPy on "
-            f"the CPU), got {device!r}"
+            f"{op_name}: device must be ad.cpu(), ad.cuda(i) or another adjoint Device, or "
+            f"None for ad.default_device(), got {device!r}"
         )
+    return device
+
+
+def _default_is_cpu() -> bool:
+    return default_device().kind == "cpu"
+
+
+def _is_foreign_array(data: Any) -> bool:
+    """True for arrays of another library (CuPy, an array-API module): device data."""
+    return (
+        not isinstance(data, (np.ndarray, np.generic))
+        and hasattr(data, "shape")
+        and (
+            hasattr(data, "__array_namespace__") or type(data).__module__.startswith("cupy")
+        )
+    )
+
+
+def _device_data(data: Any, dtype: Any, device: Any, op_name: str) -> Any:
+    """A private copy of ``data`` on ``device`` (the default if None), ``dtype`` applied.
+
+    Host data follows :func:`_to_array`'s rules and is then copied to the device;
+    an array of a device (CuPy, an array-API module) is copied there, through the
+    host only if it lives on another device (constructing a tensor is an explicit
+    request; ops never copy between devices).
+    """
+    if isinstance(data, Value):
+        data = data.realize_cached_data()
+    if _is_foreign_array(data):
+        source = device_of(data)
+        device = source if device is None else _device_arg(device, op_name)
+        if dtype is not None:
+            dtype = _dtype_arg(dtype, op_name)
+        if source == device:
+            xp = device.xp
+            if dtype is not None and host_dtype(data.dtype) != dtype:
+                return xp.astype(data, device_dtype(device, dtype))
+            return xp.asarray(data, copy=True)
+        data = to_numpy(data)
+    else:
+        device = _device_arg(device, op_name)
+    array = _to_array(data, dtype, op_name)
+    return array if device.kind == "cpu" else device.from_numpy(array)
 
 
 def _adjoint_array(
@@ -261,12 +315,16 @@ class Tensor(Value):
             raise TypeError(f"Tensor: name must be a str, got {type(name).__name__}")
         if requires_grad is not True and requires_grad is not False:
             requires_grad = _flag_arg(requires_grad, "Tensor", "requires_grad")
-        if device is not None:
-            _device_arg(device, "Tensor")
+        if isinstance(array, Value):
+            array = array.realize_cached_data()
+        if device is None and _default_is_cpu() and not _is_foreign_array(array):
+            data = _to_array(array, dtype)
+        else:
+            data = _device_data(array, dtype, device, "Tensor")
         self._init(
             None,
             (),
-            cached_data=_to_array(array, dtype),
+            cached_data=data,
             requires_grad=requires_grad,
             name=name,
         )
@@ -306,11 +364,24 @@ class Tensor(Value):
         return Tensor.make_const(self.realize_cached_data())
 
     def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (computed if lazy; shared, not copied)."""
-        return self.realize_cached_data()
+        """The data as a NumPy array (computed if lazy): on the CPU the array itself
+        (shared, not copied), on another device a copy on the host."""
+        data = self.realize_cached_data()
+        return data if type(data) is np.ndarray else to_numpy(data)
+
+    def to(self, device: Device) -> Tensor:
+        """This tensor on ``device``: itself if it is there, else a copy (a differentiable
+        op, whose adjoint is the copy back), as in needle and PyTorch.
+
+        >>> import adjoint as ad
+        >>> x = ad.Tensor([1.0, 2.0])
+        >>> x.to(ad.cpu()) is x
+        True
+        """
+        return ops.to_device(self, device)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        data = self.realize_cached_data()
+        data = self.numpy()
         if dtype is not None and data.dtype != dtype:
             return data.astype(dtype)
         return data.copy() if copy else data
@@ -324,11 +395,6 @@ class Tensor(Value):
     def size(self) -> int:
         """Number of elements."""
         return math.prod(self.shape)
-
-    @property
-    def device(self) -> Any:
-        """Always the CPU (NumPy); present for needle compatibility."""
-        return cpu()
 
     def retain_grad(self) -> Tensor:
         """Keep this node's adjoint in ``.grad`` after ``backward()`` (leaves always do)."""
@@ -383,7 +449,7 @@ class Tensor(Value):
         """The data, then name (if any), shape, dtype, the op that made it (none for a
         leaf) and requires_grad: ``Tensor([2. 4.], shape=(2,), dtype=float64, op=MulScalar,
         requires_grad=True)``. A lazy node is computed to print it; ``str()`` is the data."""
-        body = np.array2string(self.realize_cached_data(), separator=" ", prefix="Tensor(")
+        body = np.array2string(self.numpy(), separator=" ", prefix="Tensor(")
         extras = [] if self.name is None else [f"name={self.name!r}"]
         extras += [f"shape={self.shape}", f"dtype={self.dtype}"]
         if self.op is not None:
@@ -392,7 +458,7 @@ class Tensor(Value):
         return f"Tensor({body}, {', '.join(extras)})"
 
     def __str__(self) -> str:
-        return str(self.realize_cached_data())
+        return str(self.numpy())
 
     # ---- Python protocol
     def __len__(self) -> int:
@@ -402,7 +468,7 @@ class Tensor(Value):
 
     def _one_element(self, what: str) -> float | int | bool:
         """The single element as a Python number, or an error naming ``what`` and the shape."""
-        data = self.realize_cached_data()
+        data = self.numpy()
         if data.size != 1:
             error = ValueError if what in ("item", "bool") else TypeError
             raise error(
@@ -477,6 +543,11 @@ class Tensor(Value):
         else:  # refuses strings, None, objects and complex numbers, naming the comparison
             other_data = _to_array(other, None, ufunc.__name__)
         data = self.realize_cached_data()
+        if type(data) is not np.ndarray or (
+            hasattr(other_data, "shape") and type(other_data) is not np.ndarray
+        ):  # another device: its namespace's comparison, on data of one device
+            check_same_device(ufunc.__name__, (data, other_data))
+            ufunc = getattr(device_of(data).xp, ufunc.__name__)
         try:
             return Tensor.make_const(ufunc(data, other_data))
         except ValueError:

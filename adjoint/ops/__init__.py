@@ -6,7 +6,8 @@ gradient its adjoint op), :mod:`~adjoint.ops.matmul`, :mod:`~adjoint.ops.indexin
 (``a[...]`` and its adjoint, scatter-add; take_along_axis), :mod:`~adjoint.ops.shape`
 (stack, concatenate, split, flatten, pad, flip, roll, tile, repeat, ...),
 :mod:`~adjoint.ops.reductions` (max, min, mean, var, std, logsumexp, softmax,
-log_softmax; cumsum, cumprod, sort, argsort) and :mod:`~adjoint.ops.einsum`.
+log_softmax; cumsum, cumprod, sort, argsort), :mod:`~adjoint.ops.einsum` and
+is their namespace; trace, diagonal, diag and outer are here too).
 
 Each op's ``source(args, const)``, beside its ``compute``, writes that compute as one Python
 expression over an array namespace ``xp`` (NumPy, to the bit, or jax.numpy): compiled graphs.
@@ -32,6 +33,8 @@ from adjoint.ops.reductions import *
 from adjoint.ops.reductions import __all__ as _reductions_all
 from adjoint.ops.shape import *
 from adjoint.ops.shape import __all__ as _shape_all
+from adjoint.ops.transfer import *
+from adjoint.ops.transfer import __all__ as _transfer_all
 
 # The Tensor methods and operators reach the ops through this binding (see
 # adjoint.tensor.ops): this package builds on adjoint.tensor, not the reverse.
@@ -46,6 +49,7 @@ __all__ = [
     *_indexing_all,
     *_conv_all,
     *_einsum_all,
+    *_transfer_all,
     "ElementwiseOp",
     "ScalarOp",
     "UnaryFloatOp",

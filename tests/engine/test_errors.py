@@ -364,6 +364,9 @@ TENSOR = [
     ("Tensor", "device str", lambda: ad.Tensor(1.0, device="cuda"), _T, "Tensor",
      "device must be ad.cpu"),
     ("Tensor", "device int", lambda: ad.Tensor(1.0, device=0), _T, "Tensor", "got 0"),
+    # ---- Tensor.to: a device
+    ("to", "str", lambda: ad.Tensor(1.0).to("cuda"), _T, "to_device", "device must be ad.cpu"),
+    ("to", "None", lambda: ad.Tensor(1.0).to(None), _T, "to_device", "give a device"),
     ("Tensor", "name int", lambda: ad.Tensor(1.0, name=3), _T, "Tensor", "name must be a str"),
     # ---- Tensor.from_numpy: a bool, integer or float NumPy array, held as it is
     ("from_numpy", "list", lambda: ad.Tensor.from_numpy([1.0]), _T, "Tensor.from_numpy",

@@ -111,7 +111,13 @@ def test_the_cycle_check_finds_a_cycle():
 
 def test_the_engine_sits_at_the_bottom():
     # The engine modules know nothing of the ops, the tools or the front ends.
-    engine = {"adjoint.walk", "adjoint.inference", "adjoint.pickling", "adjoint.autograd"}
+    engine = {
+        "adjoint.walk",
+        "adjoint.inference",
+        "adjoint.pickling",
+        "adjoint.autograd",
+        "adjoint.device",
+    }
     for module in engine:
         assert _imports(module) <= engine, (module, _imports(module) - engine)
     assert _imports("adjoint.tensor") <= engine | {"adjoint.device"}
