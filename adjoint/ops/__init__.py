@@ -6,8 +6,7 @@ gradient its adjoint op), :mod:`~adjoint.ops.matmul`, :mod:`~adjoint.ops.indexin
 (``a[...]`` and its adjoint, scatter-add; take_along_axis), :mod:`~adjoint.ops.shape`
 (stack, concatenate, split, flatten, pad, flip, roll, tile, repeat, ...),
 :mod:`~adjoint.ops.reductions` (max, min, mean, var, std, logsumexp, softmax,
-log_softmax; cumsum, cumprod, sort, argsort), :mod:`~adjoint.ops.einsum` and
-is their namespace; trace, diagonal, diag and outer are here too).
+log_softmax; cumsum, cumprod, sort, argsort) and :mod:`~adjoint.ops.einsum`.
 
 Each op's ``source(args, const)``, beside its ``compute``, writes that compute as one Python
 expression over an array namespace ``xp`` (NumPy, to the bit, or jax.numpy): compiled graphs.
