@@ -219,6 +219,20 @@ def _child_modules(value: Any) -> list[Module]:
     return []
 
 
+def _named_children(items: list[tuple[str, Any]]) -> list[tuple[str, Module]]:
+    """The modules among ``(name, value)`` pairs, also inside lists, tuples and dicts
+    (named ``attr.key``), but not inside other modules: a module's direct children."""
+    found: list[tuple[str, Module]] = []
+    for name, value in items:
+        if isinstance(value, Module):
+            found.append((name, value))
+        elif isinstance(value, dict):
+            found += _named_children([(f"{name}.{k}", v) for k, v in value.items()])
+        elif isinstance(value, (list, tuple)):
+            found += _named_children([(f"{name}.{i}", v) for i, v in enumerate(value)])
+    return found
+
+
 class IncompatibleKeys(NamedTuple):
     """What :meth:`Module.load_state_dict` left out: keys the model has and the state had not,
     and keys the state had and the model has not (both empty after a strict load)."""
@@ -361,9 +375,33 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
+    def extra_repr(self) -> str:
+        """What this module's repr shows inside its parentheses (its settings; '' for none)."""
+        return ""
+
     def __repr__(self) -> str:
-        children = [f"{k}={v!r}" for k, v in vars(self).items() if isinstance(v, Module)]
-        return f"{type(self).__name__}({', '.join(children)})"
+        """A tree: each sub-module on its own line, named as in :meth:`state_dict` (by
+        index in a :class:`Sequential`), and the parameter count of every module that
+        has parameters (a shared parameter counted once).
+
+        >>> print(Sequential(Linear(2, 3), ReLU(), Residual(Linear(3, 3, bias=False))))
+        Sequential(  # 18 parameters
+          (0): Linear(2, 3, bias=True)  # 9 parameters
+          (1): ReLU()
+          (2): Residual(  # 9 parameters
+            (fn): Linear(3, 3, bias=False)  # 9 parameters
+          )
+        )
+        """
+        count = sum(p.size for p in self.parameters())
+        note = f"  # {count:,} parameter{'' if count == 1 else 's'}" if count else ""
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        children = _named_children(self._state_items())
+        if not children:
+            return f"{head}){note}"
+        lines = [head + note]
+        lines += [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in children]
+        return "\n".join([*lines, ")"])
 
 
 def _state_value(value: Any, key: str, target: Tensor, owner: str) -> np.ndarray:
@@ -445,8 +483,8 @@ class Linear(Module):
             out = out + self.bias
         return out
 
-    def __repr__(self) -> str:
-        return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
 
 
 class Flatten(Module):
@@ -515,10 +553,6 @@ class Sequential(Module):
     def __getitem__(self, i: int) -> Module:
         return self.modules[i]
 
-    def __repr__(self) -> str:
-        inner = ",\n".join("  " + repr(m).replace("\n", "\n  ") for m in self.modules)
-        return f"Sequential(\n{inner}\n)"
-
 
 class Residual(Module):
     """``fn(x) + x``: the skip connection of a ResNet. ``fn`` must keep the shape."""
@@ -538,9 +572,6 @@ class Residual(Module):
                 "needs the same shape"
             )
         return out + x
-
-    def __repr__(self) -> str:
-        return f"Residual({self.fn!r})"
 
 
 class Dropout(Module):
@@ -563,8 +594,8 @@ class Dropout(Module):
         mask = (sample < 1 - self.p).astype(x.dtype) / (1 - self.p)  # needle's randb draw
         return x * Tensor(mask, device=x.device, requires_grad=False)
 
-    def __repr__(self) -> str:
-        return f"Dropout(p={self.p})"
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 # ----------------------------------------------------------------- normalization
@@ -585,8 +616,8 @@ class _Norm(Module):
     def _affine(self, xhat: Tensor, shape: tuple[int, ...]) -> Tensor:
         return xhat * ops.reshape(self.weight, shape) + ops.reshape(self.bias, shape)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.dim}, eps={self.eps})"
+    def extra_repr(self) -> str:
+        return f"{self.dim}, eps={self.eps}"
 
 
 def _normalize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
@@ -819,10 +850,10 @@ class Conv2d(Module):
             out = out + ops.reshape(self.bias, (1, self.out_channels, 1, 1))
         return out
 
-    def __repr__(self) -> str:
+    def extra_repr(self) -> str:
         return (
-            f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None})"
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
         )
 
 
@@ -863,6 +894,9 @@ class MaxPool2d(Module):
         self.kernel_size = _kernel_arg(kernel_size, owner)
         self.stride = None if stride is None else _integer_arg(stride, "stride", owner)
         self.padding = _integer_arg(padding, "padding", owner, minimum=0)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, x: Tensor) -> Tensor:
         x = _input("MaxPool2d", x, ndim=4)
