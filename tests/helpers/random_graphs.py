@@ -218,12 +218,128 @@ _KINDS: dict[str, tuple[Callable, Callable, Callable]] = {
         lambda p, a, b: np.concatenate([a, b]),
         lambda p, a, b: f"concatenate([{a}, {b}])",
     ),
+    # more of NumPy (issue 20)
+    "log1p": (
+        lambda p, a: _ops().log1p(a * a),
+        lambda p, a: _map(lambda v: sympy.log(1 + v**2), a),
+        _fmt("log1p({0}*{0})"),
+    ),
+    "expm1": (
+        lambda p, a: _ops().expm1(a),
+        lambda p, a: _map(lambda v: sympy.exp(v) - 1, a),
+        _fmt("expm1({})"),
+    ),
+    "softplus": (
+        lambda p, a: _ops().softplus(a),
+        lambda p, a: _map(lambda v: sympy.log(1 + sympy.exp(v)), a),
+        _fmt("softplus({})"),
+    ),
+    "square": (lambda p, a: _ops().square(a), lambda p, a: a * a, _fmt("square({})")),
+    "reciprocal": (
+        lambda p, a: _ops().reciprocal(a * a + 1.0),
+        lambda p, a: _map(lambda v: 1 / (v**2 + 1), a),
+        _fmt("reciprocal({0}*{0} + 1)"),
+    ),
+    "clip": (
+        lambda p, a: _ops().clip(a, -0.5, 0.5),
+        lambda p, a: _map(
+            lambda v: sympy.Min(sympy.Max(v, -sympy.Rational(1, 2)), sympy.Rational(1, 2)), a
+        ),
+        _fmt("clip({}, -0.5, 0.5)"),
+    ),
+    "logaddexp": (
+        lambda p, a, b: _ops().logaddexp(a, b),
+        lambda p, a, b: _map(lambda u, v: sympy.log(sympy.exp(u) + sympy.exp(v)), a, b),
+        lambda p, a, b: f"logaddexp({a}, {b})",
+    ),
+    "cumsum": (
+        lambda p, a: _ops().cumsum(a, p),
+        lambda p, a: _objects(np.cumsum(a, axis=p)),
+        lambda p, a: f"cumsum({a}, {p})",
+    ),
+    "cumprod": (
+        lambda p, a: _ops().cumprod(a, p),
+        lambda p, a: _objects(np.cumprod(a, axis=p)),
+        lambda p, a: f"cumprod({a}, {p})",
+    ),
+    "flip": (
+        lambda p, a: _ops().flip(a, p),
+        lambda p, a: np.flip(a, p),
+        lambda p, a: f"flip({a}, {p})",
+    ),
+    "roll": (
+        lambda p, a: _ops().roll(a, 1, p),
+        lambda p, a: np.roll(a, 1, p),
+        lambda p, a: f"roll({a}, 1, {p})",
+    ),
+    "sort": (
+        lambda p, a: _ops().sort(a, p),
+        lambda p, a: _sym_sort(a, p),
+        lambda p, a: f"sort({a}, {p})",
+    ),
+    "pad": (
+        lambda p, a: _ops().pad(a, _widths(p, a.ndim), constant_values=0.5),
+        lambda p, a: np.pad(a, _widths(p, a.ndim), constant_values=sympy.Rational(1, 2)),
+        lambda p, a: f"pad({a}, axis {p}, 0.5)",
+    ),
+    "tile": (
+        lambda p, a: _ops().tile(a, _reps(p, a.ndim)),
+        lambda p, a: np.tile(a, _reps(p, a.ndim)),
+        lambda p, a: f"tile({a}, {_reps(p, 0)})",
+    ),
+    "repeat": (
+        lambda p, a: _ops().repeat(a, 2, p),
+        lambda p, a: np.repeat(a, 2, p),
+        lambda p, a: f"repeat({a}, 2, {p})",
+    ),
+    "einsum": (
+        lambda p, a, b: _ops().einsum(p, a, b),
+        lambda p, a, b: _objects(np.einsum(p, a, b)),
+        lambda p, a, b: f"einsum({p!r}, {a}, {b})",
+    ),
+    "var": (
+        lambda p, a: _ops().var(a, axes=p),
+        lambda p, a: (
+            _objects(np.sum((a - np.sum(a, axis=p, keepdims=True) / a.shape[p]) ** 2, axis=p))
+            / sympy.Integer(a.shape[p])
+        ),
+        lambda p, a: f"var({a}, axes={p})",
+    ),
 }
 
-_UNARY = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "relu", "abs", "neg")
+
+def _sym_sort(a: np.ndarray, axis: int) -> np.ndarray:
+    """Sorted along ``axis``: the k-th smallest is the Min over (k+1)-sets of their Max."""
+    import itertools
+
+    moved = np.moveaxis(a, axis, -1)
+    out = np.empty(moved.shape, dtype=object)
+    for index in np.ndindex(moved.shape[:-1]):
+        items = list(moved[index])
+        for k in range(len(items)):
+            out[index + (k,)] = sympy.Min(
+                *(sympy.Max(*c) for c in itertools.combinations(items, k + 1))
+            )
+    return np.moveaxis(out, -1, axis)
+
+
+def _widths(axis: int, ndim: int) -> tuple:
+    return tuple((1, 0) if k == axis else (0, 0) for k in range(ndim))
+
+
+def _reps(axis: int, ndim: int) -> tuple:
+    return tuple(2 if k == axis else 1 for k in range(ndim))
+
+
+_UNARY = (
+    "exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "relu", "abs", "neg", "log1p",
+    "expm1", "softplus", "square", "reciprocal", "clip",
+)  # fmt: skip
 _SCALAR = ("add_c", "mul_c", "div_c", "rsub_c", "rdiv_c", "pow_c", "rpow_c")
-_BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum")
-_REDUCE = ("sum", "mean", "max", "min")
+_BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp")
+_REDUCE = ("sum", "mean", "max", "min", "var")
+_ALONG = ("cumsum", "cumprod", "flip", "roll", "sort")  # shape kept, one axis
+_GROW = ("pad", "tile", "repeat")  # one axis grows
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -275,6 +391,14 @@ def _applicable(kind: str, shape: tuple[int, ...]) -> bool:
         return n >= 1 and shape[0] == 2
     if kind == "concatenate":
         return n >= 1 and shape[0] >= 2
+    if kind in _ALONG:
+        return n >= 1
+    if kind == "pad":
+        return any(k >= 2 for k in shape)
+    if kind in ("tile", "repeat"):
+        return any(k % 2 == 0 for k in shape)
+    if kind == "einsum":
+        return n <= 2
     return True
 
 
@@ -293,6 +417,8 @@ def _available(kinds: tuple[str, ...]) -> tuple[str, ...]:
         "min": "min",
         "stack": "stack",
         "concatenate": "concatenate",
+        **{k: k for k in ("log1p", "expm1", "softplus", "square", "reciprocal", "clip")},
+        **{k: k for k in ("logaddexp", "var", "pad", "tile", "repeat", "einsum", *_ALONG)},
     }
     has_getitem = hasattr(ad.Tensor, "__getitem__")
     indexing = ("slice", "reverse", "take", "gather")
@@ -470,6 +596,24 @@ class _Builder:
                 self.node((shape[0] - first,) + shape[1:], sub),
             )
             return Node(kind, children, None, shape)
+        if kind in _ALONG:
+            return Node(kind, (self.node(shape, sub),), draw(st.integers(0, n - 1)), shape)
+        if kind in _GROW:
+            step = 1 if kind == "pad" else 2
+            axes = [k for k, m in enumerate(shape) if (m >= 2 if step == 1 else m % 2 == 0)]
+            axis = draw(st.sampled_from(axes))
+            size = shape[axis] - 1 if step == 1 else shape[axis] // 2
+            child = shape[:axis] + (size,) + shape[axis + 1 :]
+            return Node(kind, (self.node(child, sub),), axis, shape)
+        if kind == "einsum":
+            k = draw(st.sampled_from((1, 2)))
+            if n == 0:
+                spec, a, b = "i,i", (k,), (k,)
+            elif n == 1:
+                spec, a, b = "j,jk", (k,), (k, shape[0])
+            else:
+                spec, a, b = "ij,jk->ik", (shape[0], k), (k, shape[1])
+            return Node(kind, (self.node(a, sub), self.node(b, sub)), spec, shape)
         raise AssertionError(kind)
 
 
