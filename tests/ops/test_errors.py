@@ -94,6 +94,7 @@ FIRST_OPERAND = {
     "logsumexp": lambda a: ad.logsumexp(a),
     "softmax": lambda a: ad.softmax(a),
     "log_softmax": lambda a: ad.log_softmax(a),
+    "logsoftmax": lambda a: ad.logsoftmax(a),
     "im2col": lambda a: ad.im2col(a, 2),
     "col2im": lambda a: ad.col2im(a, (1, 1, 3, 3), 2),
     "conv2d": lambda a: ad.conv2d(a, W()),
