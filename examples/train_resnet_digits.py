@@ -24,12 +24,12 @@ import argparse
 import contextlib
 import sys
 import time
-from collections.abc import Iterable
 
 import numpy as np
 
 import adjoint as ad
 from adjoint import data, nn, optim
+from adjoint.progress import progress  # tqdm's bar if installed, else a plain one
 
 # ------------------------------------------------------------------------- data
 
@@ -132,24 +132,6 @@ def MLPResNet(  # noqa: N802 - needle's name
 # --------------------------------------------------------------------- training
 
 
-def _progress(batches: Iterable, total: int, desc: str, quiet: bool) -> Iterable:
-    if quiet:
-        return batches
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return _text_progress(batches, total, desc)
-    return tqdm(batches, total=total, desc=desc, leave=False, file=sys.stdout)
-
-
-def _text_progress(batches: Iterable, total: int, desc: str) -> Iterable:
-    for i, batch in enumerate(batches, 1):
-        yield batch
-        bar = "#" * (20 * i // total)
-        print(f"\r{desc} [{bar:<20}] {i}/{total}", end="", flush=True)
-    print("\r" + " " * (len(desc) + 30) + "\r", end="")
-
-
 def run_epoch(
     model: nn.Module,
     loader: data.DataLoader,
@@ -165,7 +147,7 @@ def run_epoch(
     """
     model.train(opt is not None)
     total_loss, correct, count = 0.0, 0, 0
-    for x, y in _progress(loader, len(loader), desc, quiet):
+    for x, y in progress(loader, len(loader), desc, enabled=not quiet, file=sys.stdout):
         if opt is None:
             with ad.no_grad():
                 logits = model(x)

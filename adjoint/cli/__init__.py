@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import platform
 import sys
 from pathlib import Path
 
+import numpy as np
+import sympy
+
+from adjoint import __version__
 from adjoint.cli import diff
 from adjoint.cli.diff import UsageError
 from adjoint.cli.tour import tour
 
-__all__ = ["main", "build_parser", "tour"]
+__all__ = ["main", "build_parser", "tour", "version"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
         "backward(), and checks each derivative against sympy.",
         epilog="Run 'python -m adjoint COMMAND --help' for a command's options.",
     )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=version(),
+        help="print adjoint's version (and Python's, NumPy's and sympy's) and exit",
+    )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     diff.add_parser(subparsers)
     subparsers.add_parser(
@@ -40,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,  # 'bench --help' is benchmarks/run.py's help
     )
     return parser
+
+
+def version() -> str:
+    """``adjoint X.Y.Z (Python ..., numpy ..., sympy ...)``: what ``--version`` prints."""
+    return (
+        f"adjoint {__version__} (Python {platform.python_version()}, numpy {np.__version__}, "
+        f"sympy {sympy.__version__})"
+    )
 
 
 #: Where ``python -m adjoint bench`` finds the harness: the checkout this package is in.

@@ -68,6 +68,7 @@ import sympy
 
 from adjoint.autograd import derivative_order, find_topo_sort, gradients
 from adjoint.functional import grad
+from adjoint.progress import progress
 from adjoint.symbolic import from_sympy
 from adjoint.symbolic.parse import (  # noqa: F401 (importable from here too)
     CONSTANTS,
@@ -210,7 +211,7 @@ def differentiate(
     derivatives = [_derivative((), top, top, expr, point, inputs)]
     by_order = [[top]]
     wrt_leaves = [leaves[variables[name]] for name in wrt]
-    for _ in range(order):
+    for _ in progress(range(order), desc="orders"):  # a bar on a terminal (stderr)
         following: dict[tuple[str, ...], Tensor] = {}
         for index, tensor in current.items():
             first = wrt.index(index[-1]) if index else 0
@@ -639,7 +640,7 @@ def _formulas(exact: list[sympy.Expr]) -> list[sympy.Expr]:
     """
     result = []
     deadline = time.monotonic() + SIMPLIFY_SECONDS
-    for expr in exact:
+    for expr in progress(exact, desc="simplifying"):
         left = deadline - time.monotonic()
         try:
             with _time_limit(left if left > 0 else 0):

@@ -51,7 +51,13 @@ class Census:
 
     def plot(self, ax: Any = None) -> Any:
         """A bar chart of nodes per derivative order, one colour per forward op (matplotlib)."""
-        import matplotlib.pyplot as plt
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError(
+                "Census.plot needs matplotlib, an optional dependency: pip install matplotlib "
+                '(or "adjoint[examples]"); print(census) shows the same table as text'
+            ) from None
 
         if ax is None:
             _, ax = plt.subplots()
