@@ -402,6 +402,7 @@ def test_builtin_ops_declare_sympy_batching_and_kinds():
         "EWiseMul",
         "Maximum",
         "Minimum",
+        "LogAddExp",
     }
     assert {n for n, c in ops.items() if c.polynomial} == {
         "AddScalar",
