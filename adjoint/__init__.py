@@ -44,10 +44,10 @@ from adjoint.autograd import (
     toposort,
 )
 from adjoint.compiler import CompiledGraph, compile
+from adjoint.device import DeviceMismatchError, cpu, cuda, default_device, set_default_device
 from adjoint.functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from adjoint.graph import Graph, GraphTooLargeError, evaluation_steps, trace_evaluation
 from adjoint.graph.census import census
-from adjoint.device import DeviceMismatchError, cpu, cuda, default_device, set_default_device
 from adjoint.io import load, save
 from adjoint.numerical import gradcheck
 from adjoint.ops import *

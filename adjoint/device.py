@@ -65,10 +65,13 @@ class _Namespace:
         try:
             value = getattr(module, name)
         except AttributeError:
-            extra = _EXTRAS.get(name)
-            if extra is None:
-                raise
-            value = functools.partial(extra, module)
+            if name in _DTYPE_EXTRAS:
+                value = getattr(module, _DTYPE_EXTRAS[name])
+            else:
+                extra = _EXTRAS.get(name)
+                if extra is None:
+                    raise
+                value = functools.partial(extra, module)
         self.__dict__[name] = value
         return value
 
@@ -90,7 +93,12 @@ _EXTRAS = {
     "concat": _concat,
     "astype": _astype,
     "pow": lambda module, a, b: module.power(a, b),
+    "cumulative_sum": lambda module, x, /, *, axis=None: module.cumsum(x, axis=axis),
+    "cumulative_prod": lambda module, x, /, *, axis=None: module.cumprod(x, axis=axis),
 }
+
+#: Standard dtype names that CuPy and NumPy 1.x spell otherwise.
+_DTYPE_EXTRAS = {"bool": "bool_"}
 
 
 class Device:
@@ -256,7 +264,7 @@ def to_numpy(array: Any) -> np.ndarray:
     get = getattr(array, "get", None)  # CuPy
     if get is not None and type(array).__module__.startswith("cupy"):
         return get()
-    return np.asarray(array)
+    return np.array(array, copy=True)  # a copy also where the library shares host memory
 
 
 def check_same_device(op_name: str, arrays: Any) -> None:

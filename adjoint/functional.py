@@ -66,7 +66,7 @@ from typing import Any
 import numpy as np
 
 from adjoint import autograd
-from adjoint.autograd import Value, enable_grad, gradients
+from adjoint.autograd import Value, _on_device_of, enable_grad, gradients
 from adjoint.graph import Graph
 from adjoint.ops import AddScalar, reshape, stack, summation
 from adjoint.rewrite import simplify as _simplify_graph
@@ -212,7 +212,9 @@ def _cotangent(value: Any, like: Tensor, name: str, what: str) -> Tensor:
     if isinstance(value, Tensor):
         t = value
     else:
-        t = Tensor.make_const(_adjoint_array(value, like.dtype, f"{name}: {what}"))
+        t = Tensor.make_const(
+            _on_device_of(like, _adjoint_array(value, like.dtype, f"{name}: {what}"))
+        )
     if t.shape != like.shape:
         raise ValueError(f"{name}: {what} has shape {t.shape} but must have shape {like.shape}")
     return t

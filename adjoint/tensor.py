@@ -22,6 +22,7 @@ from adjoint.autograd import (
     Op,
     Value,
     _flag_arg,
+    _on_device_of,
     _seed,
     compute_gradient_of_variables,
 )
@@ -435,7 +436,9 @@ class Tensor(Value):
         elif not isinstance(out_grad, Tensor):
             # Data that is no number at all is refused as Tensor(out_grad) refuses it.
             out_grad = Tensor.make_const(
-                _adjoint_array(out_grad, self.dtype, "backward: out_grad", "Tensor")
+                _on_device_of(
+                    self, _adjoint_array(out_grad, self.dtype, "backward: out_grad", "Tensor")
+                )
             )
         if out_grad.shape != self.shape:
             raise ValueError(

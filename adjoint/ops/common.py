@@ -19,8 +19,10 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
 from adjoint.autograd import Value
+from adjoint.device import array_namespace
 from adjoint.tensor import Tensor, TensorOp, _to_array
 
 
@@ -221,7 +223,12 @@ def no_adjoint(x: Tensor) -> Tensor:
     """
     data = x.cached_data
     if data is not None:
+        if type(data) is not ndarray:  # another device: zeros there, not cached
+            return Tensor.make_const(array_namespace(data).zeros(data.shape, dtype=data.dtype))
         return _zeros_constant(data.shape, data.dtype)
+    device = x.device
+    if device.kind != "cpu":
+        return Tensor.make_const(device.zeros(x.shape, x.dtype))
     return _zeros_constant(x.shape, x.dtype)
 
 

@@ -13,7 +13,9 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
+from adjoint.device import array_namespace, host_dtype
 from adjoint.ops.common import (
     ElementwiseOp,
     ScalarOp,
@@ -312,6 +314,10 @@ class ScalarPower(ScalarOp):
     partials = (("$g · $y · ln($c)", "$g \\cdot $y \\ln $c"),)
 
     def compute(self, a):
+        if type(a) is not ndarray:  # another namespace: the same dtype rule, spelled out
+            xp = array_namespace(a)
+            dtype = getattr(xp, np.result_type(host_dtype(a.dtype), self.scalar, np.float16).name)
+            return xp.pow(xp.asarray(self.scalar, dtype=dtype), xp.astype(a, dtype))
         return np.power(self.scalar, a, dtype=np.result_type(a.dtype, self.scalar, np.float16))
 
     def source(self, args, const):
@@ -363,7 +369,8 @@ class Log(UnaryFloatOp):
     partials = (("$g / $0", "$g / $0"),)
 
     def compute(self, a):
-        return np.log(a)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.log(a)
 
     def source(self, args, const):
         return f"xp.log({args[0]})"
@@ -384,7 +391,8 @@ class Exp(UnaryFloatOp):
     partials = (("$g · exp($0)", "$g \\cdot \\exp($0)"),)
 
     def compute(self, a):
-        return np.exp(a)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.exp(a)
 
     def source(self, args, const):
         return f"xp.exp({args[0]})"
@@ -405,7 +413,8 @@ class Sin(UnaryFloatOp):
     partials = (("$g · cos($0)", "$g \\cdot \\cos($0)"),)
 
     def compute(self, a):
-        return np.sin(a)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.sin(a)
 
     def source(self, args, const):
         return f"xp.sin({args[0]})"
@@ -426,7 +435,8 @@ class Cos(UnaryFloatOp):
     partials = (("−$g · sin($0)", "-$g \\cdot \\sin($0)"),)
 
     def compute(self, a):
-        return np.cos(a)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.cos(a)
 
     def source(self, args, const):
         return f"xp.cos({args[0]})"
@@ -451,6 +461,8 @@ class Step(ElementwiseOp):
     partials = (("0", "0"),)
 
     def compute(self, a):
+        if type(a) is not ndarray:
+            return array_namespace(a).astype(a > 0, a.dtype)
         return (a > 0).astype(a.dtype)
 
     def source(self, args, const):
@@ -480,7 +492,8 @@ class ReLU(ElementwiseOp):
     partials = (("$g · step($0)", "$g \\cdot \\operatorname{step}($0)"),)
 
     def compute(self, a):
-        return np.maximum(a, 0)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.maximum(a, 0)
 
     def source(self, args, const):
         return f"xp.maximum({args[0]}, 0)"
@@ -536,7 +549,8 @@ class Tanh(UnaryFloatOp):
     partials = (("$g · (1 − $y²)", "$g \\cdot (1 - $y^{2})"),)
 
     def compute(self, a):
-        return np.tanh(a)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.tanh(a)
 
     def source(self, args, const):
         return f"xp.tanh({args[0]})"
@@ -615,10 +629,11 @@ class Sigmoid(UnaryFloatOp):
     partials = (("$g · $y · (1 − $y)", "$g \\cdot $y (1 - $y)"),)
 
     def compute(self, a):
-        if a.dtype.kind == "b":  # -a is undefined for bools; exp(bool) is float16 in NumPy
-            a = a.astype(np.float16)
-        e = np.exp(-np.abs(a))
-        return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        xp = np if type(a) is ndarray else array_namespace(a)
+        if host_dtype(a.dtype).kind == "b":  # -a is undefined for bools; exp(bool) is float16
+            a = xp.astype(a, xp.float16)
+        e = xp.exp(-xp.abs(a))
+        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
     def source(self, args, const):
         return f"{const(stable_sigmoid)}(xp, {args[0]})"
@@ -639,7 +654,8 @@ class Sqrt(UnaryFloatOp):
     partials = (("$g / (2 · $y)", "$g / (2 $y)"),)
 
     def compute(self, a):
-        return np.sqrt(a)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.sqrt(a)
 
     def source(self, args, const):
         return f"xp.sqrt({args[0]})"
@@ -664,6 +680,9 @@ class Sign(ElementwiseOp):
     partials = (("0", "0"),)
 
     def compute(self, a):
+        if type(a) is not ndarray:
+            xp = array_namespace(a)
+            return xp.sign(a) if host_dtype(a.dtype).kind != "b" else xp.asarray(a, copy=True)
         return np.sign(a) if a.dtype.kind != "b" else a.copy()  # NumPy has no bool sign
 
     def source(self, args, const):
@@ -690,7 +709,8 @@ class Abs(ElementwiseOp):
     partials = (("$g · sign($0)", "$g \\cdot \\operatorname{sign}($0)"),)
 
     def compute(self, a):
-        return np.abs(a)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.abs(a)
 
     def source(self, args, const):
         return f"xp.abs({args[0]})"
@@ -717,12 +737,13 @@ class EqualMask(ElementwiseOp):
     partials = (("0", "0"), ("0", "0"))
 
     def compute(self, a, b):
+        xp = np if type(a) is ndarray else array_namespace(a)
         equal = a == b
-        if b.dtype.kind == "f":
-            nan_b = np.isnan(b)
-            if nan_b.any():
-                equal = equal | (nan_b & np.isnan(a))
-        return equal.astype(np.result_type(a.dtype, b.dtype))
+        if host_dtype(b.dtype).kind == "f":
+            nan_b = xp.isnan(b)
+            if xp.any(nan_b):
+                equal = equal | (nan_b & xp.isnan(a))
+        return xp.astype(equal, xp.result_type(a.dtype, b.dtype))
 
     def source(self, args, const):
         # One expression for both of compute's branches: where b has no NaN, the second
@@ -769,7 +790,8 @@ class Maximum(ElementwiseOp):
     )
 
     def compute(self, a, b):
-        return np.maximum(a, b)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.maximum(a, b)
 
     def source(self, args, const):
         return f"xp.maximum({args[0]}, {args[1]})"
@@ -794,7 +816,8 @@ class Minimum(ElementwiseOp):
     )
 
     def compute(self, a, b):
-        return np.minimum(a, b)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.minimum(a, b)
 
     def source(self, args, const):
         return f"xp.minimum({args[0]}, {args[1]})"
@@ -824,7 +847,8 @@ class Where(ElementwiseOp):
     )
 
     def compute(self, cond, a, b):
-        return np.where(cond, a, b)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.where(cond, a, b)
 
     def source(self, args, const):
         return f"xp.where({args[0]}, {args[1]}, {args[2]})"
@@ -855,7 +879,8 @@ class Log1p(UnaryFloatOp):
     partials = (("$g / (1 + $0)", "$g / (1 + $0)"),)
 
     def compute(self, a):
-        return np.log1p(a)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.log1p(a)
 
     def source(self, args, const):
         return f"xp.log1p({args[0]})"
@@ -876,7 +901,8 @@ class Expm1(UnaryFloatOp):
     partials = (("$g · exp($0)", "$g \\cdot \\exp($0)"),)
 
     def compute(self, a):
-        return np.expm1(a)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.expm1(a)
 
     def source(self, args, const):
         return f"xp.expm1({args[0]})"
@@ -907,7 +933,8 @@ class LogAddExp(ElementwiseOp):
     )
 
     def compute(self, a, b):
-        return np.logaddexp(a, b)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.logaddexp(a, b)
 
     def source(self, args, const):
         return f"xp.logaddexp({args[0]}, {args[1]})"
@@ -935,6 +962,9 @@ class Softplus(UnaryFloatOp):
     partials = (("$g · σ($0)", "$g \\, \\sigma($0)"),)
 
     def compute(self, a):
+        if type(a) is not ndarray:
+            xp = array_namespace(a)
+            return xp.logaddexp(xp.zeros_like(a), a)
         return np.logaddexp(0, a)
 
     def source(self, args, const):
@@ -965,7 +995,8 @@ def _clip_mask_source(a: str, low: Any, high: Any, const: Any) -> str:
 def _clip_mask(a: np.ndarray, low: Any, high: Any) -> np.ndarray:
     """``low <= a <= high`` (a missing bound: no test), as a boolean array."""
     if low is None and high is None:
-        return np.ones_like(a, dtype=bool)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.ones_like(a, dtype=xp.bool)
     if low is None:
         return a <= high
     if high is None:
@@ -990,7 +1021,8 @@ class Clip(ElementwiseOp):
         self.high = None if high is None else as_scalar(high, "Clip")
 
     def compute(self, a):
-        return np.clip(a, self.low, self.high)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.clip(a, self.low, self.high)
 
     def source(self, args, const):
         low, high = _bound_source(self.low, const), _bound_source(self.high, const)
@@ -1219,8 +1251,7 @@ def _refuse_negative_int_power(a: Tensor, p: int, op_name: str) -> None:
 def _signed(a: Any, op_name: str) -> Tensor:
     """``a`` as a Tensor that has a negative: bool tensors are refused, as by NumPy."""
     a = as_tensor(a, op_name)
-    data = a.cached_data
-    if (data.dtype if data is not None else a.dtype).kind == "b":
+    if a.dtype.kind == "b":
         raise TypeError(
             f"{op_name}: a bool tensor has no negative (NumPy refuses it too); for a logical "
             "not use ad.where(mask, 0.0, 1.0), or convert it: ad.Tensor(mask, dtype=np.float64)"

@@ -33,8 +33,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
 from adjoint.autograd import Value
+from adjoint.device import array_namespace
 from adjoint.ops.common import (
     as_int,
     as_shape,
@@ -161,6 +163,31 @@ def _embed_in_zeros(xp: Any, g: Any, index: tuple, shape: tuple[int, ...]) -> An
     return out
 
 
+def _on_device(xp: Any, index: tuple) -> tuple:
+    """An index tuple whose NumPy index arrays are copied to ``xp``'s device (an index is
+    part of the op, given on the host, as NumPy's and needle's indexing take it)."""
+    return tuple(xp.asarray(k) if isinstance(k, np.ndarray) else k for k in index)
+
+
+def _scatter_add(xp: Any, g: Any, index: tuple, shape: tuple) -> Any:
+    """:class:`ScatterAdd`'s compute in another namespace: ``ufunc.at`` where it has one
+    (CuPy), else an assignment, which is right only without repeated indices."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    arrays = _has_arrays(index)
+    index = _on_device(xp, index)
+    if arrays:
+        add_at = getattr(getattr(xp, "add", None), "at", None)
+        if add_at is None:
+            raise NotImplementedError(
+                f"ScatterAdd: the array namespace {getattr(xp, '__name__', xp)} has no "
+                "scatter-add (ufunc.at) for integer-array indices; index on the CPU or CuPy"
+            )
+        add_at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
 class GetItem(TensorOp):
     """``a[index]`` (NumPy's basic and advanced indexing); ``index`` is a normalized tuple."""
 
@@ -171,6 +198,8 @@ class GetItem(TensorOp):
         self.index = index
 
     def compute(self, a):
+        if type(a) is not ndarray:
+            return a[_on_device(array_namespace(a), self.index)]
         return a[self.index]
 
     def source(self, args, const):
@@ -205,6 +234,8 @@ class ScatterAdd(TensorOp):
         self.shape = tuple(shape)
 
     def compute(self, g):
+        if type(g) is not ndarray:
+            return _scatter_add(array_namespace(g), g, self.index, self.shape)
         out = np.zeros(self.shape, dtype=g.dtype)
         if _has_arrays(self.index):
             np.add.at(out, self.index, g)
@@ -290,7 +321,8 @@ class TakeAlongAxis(TensorOp):
         self.axis = axis
 
     def compute(self, a, indices):
-        return np.take_along_axis(a, indices, self.axis)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.take_along_axis(a, indices, axis=self.axis)
 
     def source(self, args, const):
         return f"xp.take_along_axis({args[0]}, {args[1]}, {int_literal(self.axis, const)})"
@@ -336,7 +368,8 @@ class ScatterAddAlongAxis(TensorOp):
         self.shape = tuple(shape)
 
     def compute(self, g, indices):
-        return scatter_add_along_axis(np, g, indices, self.axis, self.shape)
+        xp = np if type(g) is ndarray else array_namespace(g)
+        return scatter_add_along_axis(xp, g, indices, self.axis, self.shape)
 
     def source(self, args, const):
         axis, shape = int_literal(self.axis, const), ints_literal(self.shape, const)

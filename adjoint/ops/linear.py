@@ -24,7 +24,9 @@ import numbers
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
+from adjoint.device import array_namespace
 from adjoint.ops.common import (
     as_flag,
     as_int,
@@ -79,6 +81,10 @@ class Transpose(TensorOp):
 
     def compute(self, a):
         i, j = self._pair(a.ndim)
+        if type(a) is not ndarray:
+            axes = list(range(a.ndim))
+            axes[i], axes[j] = axes[j], axes[i]
+            return array_namespace(a).permute_dims(a, tuple(axes))
         return np.swapaxes(a, i, j)
 
     def source(self, args, const):
@@ -124,6 +130,8 @@ class Permute(TensorOp):
         return _make(self if _same(axes, self.axes) else Permute(axes), (a,))
 
     def compute(self, a):
+        if type(a) is not ndarray:
+            return array_namespace(a).permute_dims(a, self.axes)
         return np.transpose(a, self.axes)
 
     def source(self, args, const):
@@ -159,7 +167,8 @@ class Reshape(TensorOp):
         return _make(self if _same(shape, self.shape) else Reshape(shape), (a,))
 
     def compute(self, a):
-        return np.reshape(a, self.shape)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.reshape(a, self.shape)
 
     def source(self, args, const):
         return f"xp.reshape({args[0]}, {ints_literal(self.shape, const)})"
@@ -193,7 +202,8 @@ class BroadcastTo(TensorOp):
         return _make(self if _same(shape, self.shape) else BroadcastTo(shape), (a,))
 
     def compute(self, a):
-        return np.broadcast_to(a, self.shape)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.broadcast_to(a, self.shape)
 
     def source(self, args, const):
         return f"xp.broadcast_to({args[0]}, {ints_literal(self.shape, const)})"
@@ -235,6 +245,8 @@ class Summation(TensorOp):
         return _make(Summation(axes, keepdims), (a,))
 
     def compute(self, a):
+        if type(a) is not ndarray:
+            return array_namespace(a).sum(a, axis=self.axes, keepdims=self.keepdims)
         return a.sum(axis=self.axes, keepdims=self.keepdims)
 
     def source(self, args, const):

@@ -38,8 +38,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
 from adjoint.autograd import no_grad
+from adjoint.device import array_namespace
 from adjoint.ops.common import (
     as_flag,
     as_int,
@@ -134,7 +136,8 @@ class Max(TensorOp):
         self.keepdims = keepdims
 
     def compute(self, a):
-        return np.max(a, axis=self.axes, keepdims=self.keepdims)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.max(a, axis=self.axes, keepdims=self.keepdims)
 
     def source(self, args, const):
         return f"xp.max({args[0]}{axes_keywords(self.axes, self.keepdims, const)})"
@@ -162,7 +165,8 @@ class Min(TensorOp):
         self.keepdims = keepdims
 
     def compute(self, a):
-        return np.min(a, axis=self.axes, keepdims=self.keepdims)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.min(a, axis=self.axes, keepdims=self.keepdims)
 
     def source(self, args, const):
         return f"xp.min({args[0]}{axes_keywords(self.axes, self.keepdims, const)})"
@@ -202,6 +206,8 @@ class Cumsum(TensorOp):
         self.axis = axis
 
     def compute(self, a):
+        if type(a) is not ndarray:
+            return array_namespace(a).cumulative_sum(a, axis=self.axis)
         return np.cumsum(a, self.axis)
 
     def source(self, args, const):
@@ -258,6 +264,8 @@ class Cumprod(TensorOp):
         self.axis = axis
 
     def compute(self, a):
+        if type(a) is not ndarray:
+            return array_namespace(a).cumulative_prod(a, axis=self.axis)
         return np.cumprod(a, self.axis)
 
     def source(self, args, const):
@@ -355,7 +363,8 @@ class Sort(TensorOp):
         self.axis = axis
 
     def compute(self, a):
-        return np.sort(a, self.axis, stable=True)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.sort(a, axis=self.axis, stable=True)
 
     def source(self, args, const):
         return f"xp.sort({args[0]}, {int_literal(self.axis, const)}, stable=True)"
@@ -389,7 +398,8 @@ class Argsort(TensorOp):
         self.axis = axis
 
     def compute(self, a):
-        return np.argsort(a, self.axis, stable=True)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.argsort(a, axis=self.axis, stable=True)
 
     def source(self, args, const):
         return f"xp.argsort({args[0]}, {int_literal(self.axis, const)}, stable=True)"
@@ -556,7 +566,7 @@ class LogSoftmax(TensorOp):
     partials = (("$g − exp($y) · Σ$g", "$g - e^{$y} \\textstyle\\sum $g"),)
 
     def compute(self, a):
-        return stable_log_softmax(np, a)
+        return stable_log_softmax(np if type(a) is ndarray else array_namespace(a), a)
 
     def source(self, args, const):
         return f"{const(stable_log_softmax)}(xp, {args[0]})"

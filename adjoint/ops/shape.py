@@ -33,7 +33,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
+from adjoint.device import array_namespace
 from adjoint.ops.common import (
     as_int,
     as_scalar,
@@ -82,7 +84,8 @@ class Stack(TensorOp):
         self.axis = axis
 
     def compute(self, *arrays):
-        return np.stack(arrays, axis=self.axis)
+        xp = np if type(arrays[0]) is ndarray else array_namespace(*arrays)
+        return xp.stack(arrays, axis=self.axis)
 
     def source(self, args, const):
         return f"xp.stack([{', '.join(args)}], axis={int_literal(self.axis, const)})"
@@ -102,6 +105,8 @@ class Concatenate(TensorOp):
         self.axis = axis
 
     def compute(self, *arrays):
+        if type(arrays[0]) is not ndarray:
+            return array_namespace(*arrays).concat(arrays, axis=self.axis)
         return np.concatenate(arrays, axis=self.axis)
 
     def source(self, args, const):
@@ -143,7 +148,8 @@ class Pad(TensorOp):
         self.value = value
 
     def compute(self, a):
-        return np.pad(a, self.pad_width, constant_values=self.value)
+        xp = np if type(a) is ndarray else array_namespace(a)  # pad: NumPy and CuPy
+        return xp.pad(a, self.pad_width, constant_values=self.value)
 
     def source(self, args, const):
         widths = _pairs_literal(self.pad_width, const)
@@ -172,7 +178,8 @@ class Flip(TensorOp):
         self.axes = axes
 
     def compute(self, a):
-        return np.flip(a, self.axes)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.flip(a, axis=self.axes)
 
     def source(self, args, const):
         return f"xp.flip({args[0]}, {ints_literal(self.axes, const)})"
@@ -199,7 +206,8 @@ class Roll(TensorOp):
         self.axes = axes
 
     def compute(self, a):
-        return np.roll(a, self.shift, self.axes)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.roll(a, self.shift, axis=self.axes)
 
     def source(self, args, const):
         axes = "None" if self.axes is None else ints_literal(self.axes, const)
@@ -234,7 +242,8 @@ class Tile(TensorOp):
         self.reps = reps
 
     def compute(self, a):
-        return np.tile(a, self.reps)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.tile(a, self.reps)
 
     def source(self, args, const):
         return f"xp.tile({args[0]}, {ints_literal(self.reps, const)})"
@@ -274,7 +283,8 @@ class Repeat(TensorOp):
         self.axis = axis
 
     def compute(self, a):
-        return np.repeat(a, self.repeats, self.axis)
+        xp = np if type(a) is ndarray else array_namespace(a)
+        return xp.repeat(a, self.repeats, axis=self.axis)
 
     def source(self, args, const):
         repeats = self.repeats
