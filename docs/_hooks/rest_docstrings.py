@@ -15,7 +15,9 @@ once the whole package is loaded (so that relative names can be resolved):
 * a paragraph of ``>>>`` lines becomes a fenced ``pycon`` block;
 * a paragraph ending in ``::`` ends in ``:`` (reST's literal-block marker);
 * a ``#:`` comment above an attribute becomes its docstring, and instance
-  attributes with neither (``self.x = x`` in ``__init__``) are left out.
+  attributes with neither (``self.x = x`` in ``__init__``) are left out, as are
+  undocumented methods whose base class documents them (every op's
+  ``compute`` and ``gradient``: their contract is on ``Op``).
 """
 
 from __future__ import annotations
@@ -178,6 +180,14 @@ class ReSTDocstrings(griffe.Extension):
                     ):
                         _HIDDEN[member.path] = member  # an implementation field (self.x = x)
                         del obj.members[name]
+                    elif (
+                        not member.is_alias
+                        and member.is_function
+                        and member.docstring is None
+                        and _inherited_doc(obj, name)
+                    ):
+                        _HIDDEN[member.path] = member  # an op's compute/gradient: see the base
+                        del obj.members[name]
             if obj.docstring is None and obj.is_attribute:
                 comment = _comment(obj, loader)
                 if comment is not None:
@@ -185,6 +195,15 @@ class ReSTDocstrings(griffe.Extension):
         for obj in _objects(pkg):
             if obj.docstring is not None:
                 obj.docstring.value = translate(obj.docstring.value, obj, loader.modules_collection)
+
+
+def _inherited_doc(cls: griffe.Class, name: str) -> bool:
+    """Whether a base class of ``cls`` documents a method ``name`` (the contract it fulfils)."""
+    try:
+        bases = cls.mro()
+    except Exception:  # a base outside the package: nothing to read
+        return False
+    return any(name in base.members and base.members[name].docstring for base in bases)
 
 
 def _objects(root: griffe.Object) -> list[griffe.Object]:
