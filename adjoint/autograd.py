@@ -60,6 +60,7 @@ from adjoint.walk import toposort
 #: ``np.ndarray``, read once per computed node on the hot paths (a module global
 #: costs one lookup, ``np.ndarray`` two).
 _ndarray = np.ndarray
+_generic = np.generic
 
 #: When true, ``make_from_op`` records nodes without computing them. needle's
 #: name; a plain assignment ``adjoint.autograd.LAZY_MODE = True`` works.
@@ -461,7 +462,13 @@ class Value:
         value.requires_grad = requires_grad
         if result is not None:
             # NumPy gives scalars for 0-d results; cached data is always an array.
-            value.cached_data = result if type(result) is _ndarray else _as_data(result)
+            value.cached_data = (
+                result
+                if type(result) is _ndarray
+                else np.asarray(result)
+                if isinstance(result, _generic)  # a NumPy scalar: the 0-d case, kept fast
+                else _as_data(result)
+            )
             if requires_grad:
                 value.op = op
                 value.inputs = inputs
@@ -676,7 +683,13 @@ def _realize(root: Value) -> None:
             if any(type(a) is not _ndarray for a in arrays):
                 check_same_device(op.name, arrays)
             result = op.compute(*arrays)
-        node.cached_data = result if type(result) is _ndarray else _as_data(result)
+        node.cached_data = (
+            result
+            if type(result) is _ndarray
+            else np.asarray(result)
+            if isinstance(result, _generic)
+            else _as_data(result)
+        )
 
 
 def add_observer(observer: Any) -> None:
@@ -828,9 +841,7 @@ def _zeros(x: Value) -> Value:
 
 def _seed(output: Value) -> Value:
     """The default adjoint of an output: a constant of ones of its shape and dtype."""
-    return type(output).make_const(
-        _on_device_of(output, np.ones(output.shape, dtype=output.dtype))
-    )
+    return type(output).make_const(_on_device_of(output, np.ones(output.shape, dtype=output.dtype)))
 
 
 def _on_device_of(x: Value, host: np.ndarray) -> Any:

@@ -38,3 +38,40 @@ def _same_recursion_limit():
     """
     sys.setrecursionlimit(_RECURSION_LIMIT)
     yield
+
+
+#: ``ADJOINT_TEST_BACKEND=array_api_strict`` runs the tests on the array-API device of
+#: array_api_strict (a strict reference namespace, no NumPy functions, no NumPy arrays
+#: mixed in): every tensor a test makes lands there, so a ``compute`` that calls NumPy
+#: directly fails (issue 21). Unset: NumPy on the CPU.
+BACKEND = os.environ.get("ADJOINT_TEST_BACKEND", "numpy")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "numpy_only(reason): cannot run on the array_api_strict test backend"
+    )
+    if BACKEND not in ("numpy", "array_api_strict"):
+        raise pytest.UsageError(
+            f"ADJOINT_TEST_BACKEND={BACKEND!r}: valid backends are numpy and array_api_strict"
+        )
+    if BACKEND == "array_api_strict":
+        import array_api_strict
+
+        ad.set_default_device(ad.device.namespace_device(array_api_strict))
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND == "numpy":
+        return
+    from tests.strict_skips import reason as strict_reason
+
+    for item in items:
+        listed = strict_reason(item.nodeid)
+        if listed is not None:
+            item.add_marker(pytest.mark.skip(reason=f"NumPy only: {listed}"))
+            continue
+        marker = item.get_closest_marker("numpy_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"NumPy only: {reason}"))
