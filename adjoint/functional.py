@@ -67,6 +67,7 @@ import numpy as np
 
 from adjoint import autograd
 from adjoint.autograd import Value, _on_device_of, enable_grad, gradients
+from adjoint.device import array_namespace, host_dtype
 from adjoint.graph import Graph
 from adjoint.ops import AddScalar, reshape, stack, summation
 from adjoint.rewrite import simplify as _simplify_graph
@@ -395,7 +396,7 @@ def jvp(f: Callable[..., Tensor], primals: Any, tangents: Any) -> tuple[Tensor, 
         ts = [
             _cotangent(t, x, "jvp", f"tangent {k}") for k, (t, x) in enumerate(zip(tans, variables))
         ]
-        u = Tensor.make_const(np.zeros(out.shape, dtype=out.dtype), requires_grad=True)
+        u = Tensor.make_const(out.device.zeros(out.shape, out.dtype), requires_grad=True)
         pulled = gradients(out, variables, u)
         (tangent_out,) = gradients(_inner(pulled, ts), [u])
     return _finish((out, tangent_out), recording)
@@ -478,7 +479,8 @@ class Jacobian(TensorOp):
                 self._leaves.append(leaf)
             x = self._leaves[self._slots.index(self.argnum)]
             out = _output(self._f(*args), "jacobian", scalar=False)
-            self._u = Tensor.make_const(np.zeros(out.shape, dtype=out.dtype), requires_grad=True)
+            seed = out.device.zeros(out.shape, out.dtype)  # on the output's device
+            self._u = Tensor.make_const(seed, requires_grad=True)
             (self._pulled,) = gradients(out, [x], self._u)
             traced = autograd.find_topo_sort([self._pulled])
             self._in_graph = {id(node) for node in traced}
@@ -493,6 +495,8 @@ class Jacobian(TensorOp):
         m = int(np.prod(self._out_shape, dtype=np.int64))
         graph = self._graph
         feed = {leaf: a for leaf, a in zip(self._leaves, arrays) if id(leaf) in self._in_graph}
+        if type(arrays[0]) is not np.ndarray and not isinstance(arrays[0], np.generic):
+            return self._compute_on_device(array_namespace(*arrays), m, feed)
         result = np.empty((m,) + self._in_shape, dtype=self._dtype)
         for start in range(0, m, self._chunk):
             stop = min(m, start + self._chunk)
@@ -503,6 +507,26 @@ class Jacobian(TensorOp):
             (rows,) = graph.run(feed)
             result[start:stop] = np.broadcast_to(rows, (stop - start,) + self._in_shape)
         return result.reshape(self._out_shape + self._in_shape)
+
+    def _compute_on_device(self, xp: Any, m: int, feed: dict) -> Any:
+        """``compute`` on another device: the same replay (the basis fed from the host,
+        Graph.run copies it to the seed's device), the rows joined there."""
+        parts = []
+        for start in range(0, m, self._chunk):
+            stop = min(m, start + self._chunk)
+            if id(self._u) in self._in_graph:
+                basis = np.zeros((stop - start, m), dtype=self._u.dtype)
+                basis[np.arange(stop - start), np.arange(start, stop)] = 1
+                feed[self._u] = basis.reshape((stop - start,) + self._out_shape)
+            (rows,) = self._graph.run(feed)
+            parts.append(xp.broadcast_to(rows, (stop - start,) + self._in_shape))
+        dtype = getattr(xp, np.dtype(self._dtype).name)  # the namespace's own dtype object
+        if not parts:
+            return xp.zeros(self._out_shape + self._in_shape, dtype=dtype)
+        result = xp.concat(parts, axis=0) if len(parts) > 1 else parts[0]
+        if host_dtype(result.dtype) != self._dtype:
+            result = xp.astype(result, dtype)
+        return xp.reshape(result, self._out_shape + self._in_shape)
 
     def source(self, args: tuple[str, ...], const: Callable[[Any], str]) -> str:
         """One call of a :class:`_JacobianKernel` (the Jacobian on the backend's namespace)."""
@@ -584,7 +608,7 @@ def _jacobian_graph(f: Callable, args: list, argnum: int) -> Tensor:
     for i in range(m):
         e = np.zeros(m, dtype=out.dtype)
         e[i] = 1.0
-        seed = Tensor.make_const(e.reshape(out.shape))
+        seed = Tensor.make_const(out.device.from_numpy(e.reshape(out.shape)))
         (row,) = gradients(out, [x], seed)
         rows.append(row)
     return reshape(stack(rows), out.shape + x.shape)

@@ -49,6 +49,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from adjoint.autograd import Value, _flag_arg, declared, derivative_order
+from adjoint.device import to_numpy
 from adjoint.graph.base import GraphBase
 
 __all__ = ["to_dot", "to_svg", "render", "layout", "GraphTooLargeError", "ORDER_COLOURS"]
@@ -80,6 +81,7 @@ def _shape_text(shape: tuple[int, ...] | None) -> str:
 def _short_value(data: np.ndarray | None) -> str:
     if data is None:
         return "not computed"
+    data = to_numpy(data)  # a device's values are drawn from a host copy
     if data.size == 1:
         return f"{data.reshape(()).item():.4g}"
     text = "".join(np.array2string(data, precision=3, threshold=4, separator=",").split())

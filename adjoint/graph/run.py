@@ -17,8 +17,16 @@ import numpy as np
 
 from adjoint.anomaly import check_value, is_anomaly_enabled
 from adjoint.autograd import Value, declared, evaluate
+from adjoint.device import (
+    DeviceMismatchError,
+    array_namespace,
+    device_dtype,
+    device_of,
+    host_dtype,
+    to_numpy,
+)
 from adjoint.graph.base import GraphBase, _describe
-from adjoint.tensor import _in_dtype
+from adjoint.tensor import _in_dtype, _is_foreign_array
 
 __all__ = ["run_graph"]
 
@@ -71,10 +79,17 @@ def run_graph(graph: GraphBase, feed: Mapping[Value | str, Any] | None = None) -
             check_value(node, values[node], arrays)
     # A view (reshape, broadcast) or a leaf's own array would let the caller
     # write into the graph's leaves: those are copied.
-    return [
-        values[out] if values[out].flags.owndata and out.op is not None else values[out].copy()
-        for out in graph.outputs
-    ]
+    return [_private(values[out], out.op is not None) for out in graph.outputs]
+
+
+def _private(array: Any, computed: bool) -> Any:
+    """``array`` if it is a computed array that owns its data, else a copy (any device)."""
+    flags = getattr(array, "flags", None)  # NumPy and CuPy; array-API modules have none
+    if flags is not None and flags.owndata and computed:
+        return array
+    if type(array) is np.ndarray:
+        return array.copy()
+    return array_namespace(array).asarray(array, copy=True)
 
 
 def _feed_leaf(graph: GraphBase, key: Value | str, leaves: list[Value]) -> Value:
@@ -106,10 +121,35 @@ def _feed_leaf(graph: GraphBase, key: Value | str, leaves: list[Value]) -> Value
     return key
 
 
-def _fed_array(leaf: Value, data: Any) -> np.ndarray:
-    """New data for ``leaf``, as a private array of the leaf's dtype (see :meth:`Graph.run`)."""
+def _fed_array(leaf: Value, data: Any) -> Any:
+    """New data for ``leaf``, as a private array of the leaf's dtype on the leaf's device
+    (see :meth:`Graph.run`): host data is copied there, another device's is refused."""
+    recorded = leaf.cached_data
+    if isinstance(data, Value):
+        data = data.realize_cached_data()
+    if type(recorded) is np.ndarray and not _is_foreign_array(data):
+        return _host_array(leaf, data, recorded.dtype)
+    device = device_of(recorded)
+    if not _is_foreign_array(data):
+        if device.kind == "cpu":
+            return _host_array(leaf, data, recorded.dtype)
+        return device.from_numpy(_host_array(leaf, data, host_dtype(recorded.dtype)))
+    if device_of(data) != device:
+        raise DeviceMismatchError(
+            f"Graph.run: {_describe(leaf)} lives on {device} and its feed on "
+            f"{device_of(data)}; move the feed with .to(device) or feed host data"
+        )
+    dtype, given = host_dtype(recorded.dtype), host_dtype(data.dtype)
+    if given == dtype:
+        return device.xp.asarray(data, copy=True)
+    if np.can_cast(given, dtype, "safe"):
+        return device.xp.astype(data, device_dtype(device, dtype))
+    return _host_array(leaf, to_numpy(data), dtype)  # refused, in the host's words
+
+
+def _host_array(leaf: Value, data: Any, dtype: np.dtype) -> np.ndarray:
+    """``data`` as a private host array of ``dtype``, refusing what the conversion loses."""
     where = f"Graph.run: the feed for {_describe(leaf)}"
-    dtype = leaf.cached_data.dtype
     array, lost = _in_dtype(data, dtype, "safe", where)
     if array is not None:
         return array
@@ -173,7 +213,7 @@ def _run_op(node: Value, arrays: list[np.ndarray]) -> np.ndarray:
         result = declared(op, "compute_batched")(op, batch, arrays, recorded)
         if result is NotImplemented:
             return _pointwise(op, batch, arrays, recorded)
-        return result if type(result) is np.ndarray else np.asarray(result)
+        return result if not isinstance(result, np.generic) else np.asarray(result)
     except Exception as error:
         raise _shape_error(node, arrays, error) from error
 
@@ -191,12 +231,13 @@ def _shape_error(node: Value, arrays: list[np.ndarray], error: Exception) -> Val
 
 def _pointwise(op: Any, batch: tuple, arrays: list[np.ndarray], recorded: list) -> np.ndarray:
     """Run ``op`` once per point of the batch and stack the results (any op, slowly)."""
-    full = [np.broadcast_to(a, batch + s) for a, s in zip(arrays, recorded)]
+    xp = np if type(arrays[0]) is np.ndarray else array_namespace(*arrays)
+    full = [xp.broadcast_to(a, batch + s) for a, s in zip(arrays, recorded)]
     results = [evaluate(op, [a[index] for a in full]) for index in np.ndindex(*batch)]
     if not results:  # an empty batch: no point to run, so the shape and dtype one would have
-        zeros = [np.zeros(s, a.dtype) for a, s in zip(arrays, recorded)]
+        zeros = [xp.zeros(s, dtype=a.dtype) for a, s in zip(arrays, recorded)]
         with np.errstate(all="ignore"):
             point = evaluate(op, zeros)
-        return np.empty(batch + point.shape, point.dtype)
-    out = np.stack(results)
-    return out.reshape(batch + out.shape[1:])
+        return xp.empty(batch + point.shape, dtype=point.dtype)
+    out = xp.stack(results)
+    return xp.reshape(out, batch + out.shape[1:])

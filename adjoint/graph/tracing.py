@@ -30,6 +30,7 @@ import numpy as np
 
 from adjoint import autograd
 from adjoint.autograd import Op, Value, declared, lazy_mode, no_grad
+from adjoint.device import to_numpy
 from adjoint.graph.base import GraphBase
 from adjoint.tensor import Tensor
 from adjoint.walk import toposort
@@ -63,6 +64,7 @@ def _graph_arg(graph: Any, where: str) -> None:
 def _value_text(data: np.ndarray | None) -> str:
     if data is None:
         return "?"
+    data = to_numpy(data)  # a device's values are shown from a host copy
     if data.size == 1:
         return f"{data.reshape(()).item():.4g}"
     text = np.array2string(data, precision=4, threshold=6, separator=", ")
@@ -268,7 +270,7 @@ def reverse_trace(graph: Any, output: Value | None = None) -> Table:
     output.realize_cached_data()
     out_label = graph.label(output)
     out_name = _output_names(graph).get(id(output), out_label)
-    seed = np.ones(output.shape, dtype=output.dtype)
+    seed = output.device.ones(output.shape, output.dtype)  # the sweep runs on its device
     rows = [[f"{_bar(out_label)} = {_bar(out_name)}", "1"]]
     latex_rows = [[f"{_latex_bar(out_label)} = \\bar{{{out_name}}}", "1"]]
     adjoints: dict[int, np.ndarray] = {id(output): seed}
@@ -287,14 +289,14 @@ def reverse_trace(graph: Any, output: Value | None = None) -> Table:
                 label = graph.label(x)
                 eq = "=" if first else "+="
                 latex_eq = "=" if first else "\\mathrel{+}="
-                total = _value_text(np.asarray(adjoints[id(x)]))
+                total = _value_text(adjoints[id(x)])
                 rows.append([f"{_bar(label)} {eq} {_partial(graph, node, k, False)}", total])
                 latex_rows.append(
                     [f"{_latex_bar(label)} {latex_eq} {_partial(graph, node, k, True)}", total]
                 )
     for leaf in graph.variables:
         label = graph.label(leaf)
-        total = _value_text(np.asarray(adjoints[id(leaf)])) if id(leaf) in adjoints else "0"
+        total = _value_text(adjoints[id(leaf)]) if id(leaf) in adjoints else "0"
         name = leaf.name or label
         rows.append([f"∂{out_name}/∂{name} = {_bar(label)}", total])
         latex_rows.append([f"\\partial {out_name} / \\partial {name} = {_latex_bar(label)}", total])

@@ -242,8 +242,13 @@ def _zeros_constant(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
     return Tensor.make_const(np.broadcast_to(np.zeros((), dtype=dtype), shape))
 
 
-def as_tensor(value: Any, op_name: str) -> Tensor:
-    """``value`` itself if it is a Tensor, else a constant Tensor (no gradient) of it."""
+def as_tensor(value: Any, op_name: str, like: Tensor | None = None) -> Tensor:
+    """``value`` itself if it is a Tensor, else a constant Tensor (no gradient) of it.
+
+    A number (a Python or NumPy scalar, or a 0-d array made of one) has no device: it
+    is made on the device of ``like``, the op's other operand. Host arrays stay host
+    data (an op refuses them beside another device's tensors: nothing is copied silently).
+    """
     if isinstance(value, Tensor):
         return value
     if isinstance(value, Value):
@@ -251,7 +256,12 @@ def as_tensor(value: Any, op_name: str) -> Tensor:
     if isinstance(value, (np.ndarray, np.generic, numbers.Number, list, tuple)):
         # A private copy (the caller may change their array later), refused with the
         # op's name if it is not numeric (strings, objects, complex numbers, ragged lists).
-        return Tensor.make_const(_to_array(value, None, op_name))
+        array = _to_array(value, None, op_name)
+        if like is not None and array.ndim == 0 and not isinstance(value, (list, tuple)):
+            device = like.device
+            if device.kind != "cpu":
+                return Tensor.make_const(device.from_numpy(array))
+        return Tensor.make_const(array)
     raise TypeError(
         f"{op_name}: cannot use an operand of type {type(value).__name__}; "
         "give a Tensor, a NumPy array, a list or a number"

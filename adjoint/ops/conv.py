@@ -42,11 +42,13 @@ from typing import Any
 
 import numpy as np
 
+from adjoint.device import array_namespace
 from adjoint.ops.common import as_int, as_shape, as_tensor, int_literal, ints_literal, is_int
 from adjoint.ops.linear import permute, reshape
 from adjoint.ops.matmul import matmul
 from adjoint.ops.reductions import max as max_over
 from adjoint.ops.reductions import mean
+from adjoint.ops.shape import _pad
 from adjoint.tensor import Tensor, TensorOp
 
 __all__ = [
@@ -86,11 +88,14 @@ def im2col_by_slices(xp: Any, a: Any, kernel: tuple[int, int], stride: int) -> A
     """The windows of an (already padded) NCHW image as ``(N, OH, OW, KH, KW, C)`` rows,
     by one strided slice of the channels-last image per kernel offset (any namespace)."""
     (kh, kw), s = kernel, stride
-    a = xp.transpose(a, (0, 2, 3, 1))
+    a = (getattr(xp, "permute_dims", None) or xp.transpose)(a, (0, 2, 3, 1))
     oh, ow = (a.shape[1] - kh) // s + 1, (a.shape[2] - kw) // s + 1
     rows = [
         xp.stack(
-            [a[:, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s] for j in range(kw)],
+            [
+                a[:, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s, :]
+                for j in range(kw)
+            ],
             axis=3,
         )
         for i in range(kh)
@@ -141,6 +146,11 @@ class Im2Col(TensorOp):
 
     def compute(self, a):
         p, s = self.padding, self.stride
+        if type(a) is not np.ndarray:  # another namespace: padded by assignment, sliced
+            xp = array_namespace(a)
+            if p:
+                a = _pad(xp, a, ((0, 0), (0, 0), (p, p), (p, p)), 0)
+            return im2col_by_slices(xp, a, self.kernel, s)
         if p:
             a = np.pad(a, ((0, 0), (0, 0), (p, p), (p, p)))
         windows = np.lib.stride_tricks.sliding_window_view(a, self.kernel, axis=(2, 3))
@@ -179,6 +189,19 @@ class Col2Im(TensorOp):
         n, c, h, w = self.shape
         (kh, kw), s, p = self.kernel, self.stride, self.padding
         _, oh, ow = cols.shape[:3]
+        if type(cols) is not np.ndarray:  # another namespace: the same sums, in the same order
+            xp = array_namespace(cols)
+            out = xp.zeros((n, h + 2 * p, w + 2 * p, c), dtype=cols.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    window = (
+                        slice(None),
+                        slice(i, i + s * (oh - 1) + 1, s),
+                        slice(j, j + s * (ow - 1) + 1, s),
+                        slice(None),
+                    )
+                    out[window] = out[window] + cols[:, :, :, i, j, :]
+            return xp.permute_dims(out[:, p : p + h, p : p + w, :], (0, 3, 1, 2))
         # Accumulate channels-last, where each window position's rows are contiguous.
         out = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=cols.dtype)
         for i in range(kh):

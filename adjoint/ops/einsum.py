@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from adjoint.device import array_namespace
 from adjoint.ops.common import as_tensor, no_adjoint
 from adjoint.ops.linear import broadcast_to
 from adjoint.tensor import Tensor, TensorOp
@@ -71,6 +72,8 @@ class Einsum(TensorOp):
         self.spec = spec
 
     def compute(self, *arrays):
+        if type(arrays[0]) is not np.ndarray and not isinstance(arrays[0], np.generic):
+            return _einsum(array_namespace(*arrays))(self.spec, *arrays)
         return np.einsum(self.spec, *arrays)
 
     def source(self, args, const):
@@ -108,6 +111,8 @@ class Einsum(TensorOp):
     def compute_batched(self, batch, arrays, shapes):
         terms, output = _parse(self.spec)
         spec = ",".join("..." + t for t in terms) + "->..." + output
+        if type(arrays[0]) is not np.ndarray:
+            return _einsum(array_namespace(*arrays))(spec, *arrays)
         return np.einsum(spec, *arrays)
 
     def infer_shape(self, *shapes):
@@ -117,8 +122,21 @@ class Einsum(TensorOp):
 
 
 def _constant(array: np.ndarray, like: Tensor) -> Tensor:
-    """A constant of the dtype of ``like`` (the adjoint): ones or the identity."""
-    return Tensor.make_const(array.astype(like.dtype))
+    """A constant of the dtype and on the device of ``like`` (the adjoint): ones or the
+    identity."""
+    return Tensor.make_const(like.device.from_numpy(array.astype(like.dtype)))
+
+
+def _einsum(xp: Any) -> Any:
+    """``xp.einsum`` (NumPy, CuPy), or a TypeError naming the namespace: the array API
+    standard has no einsum (array_api_strict)."""
+    einsum = getattr(xp, "einsum", None)
+    if einsum is None:
+        raise TypeError(
+            f"Einsum: the array namespace {getattr(xp, '__name__', xp)} has no einsum (the "
+            "array API standard defines none); use matmul, tensordot-style sums or the CPU"
+        )
+    return einsum
 
 
 def _explicit(subscripts: Any, ndims: list[int]) -> str:

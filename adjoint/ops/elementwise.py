@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy import ndarray
+from numpy import generic, ndarray
 
 from adjoint.device import array_namespace, host_dtype
 from adjoint.ops.common import (
@@ -314,7 +314,8 @@ class ScalarPower(ScalarOp):
     partials = (("$g · $y · ln($c)", "$g \\cdot $y \\ln $c"),)
 
     def compute(self, a):
-        if type(a) is not ndarray:  # another namespace: the same dtype rule, spelled out
+        if type(a) is not ndarray and not isinstance(a, generic):
+            # another namespace: the same dtype rule, spelled out
             xp = array_namespace(a)
             dtype = getattr(xp, np.result_type(host_dtype(a.dtype), self.scalar, np.float16).name)
             return xp.pow(xp.asarray(self.scalar, dtype=dtype), xp.astype(a, dtype))
@@ -461,7 +462,7 @@ class Step(ElementwiseOp):
     partials = (("0", "0"),)
 
     def compute(self, a):
-        if type(a) is not ndarray:
+        if type(a) is not ndarray and not isinstance(a, generic):
             return array_namespace(a).astype(a > 0, a.dtype)
         return (a > 0).astype(a.dtype)
 
@@ -522,6 +523,8 @@ class ReLUBackward(ElementwiseOp):
     partials = (("$g · step($1)", "$g \\cdot \\operatorname{step}($1)"), ("0", "0"))
 
     def compute(self, g, a):
+        if type(g) is not ndarray and not isinstance(g, generic):
+            return g * array_namespace(g).astype(a > 0, g.dtype)  # the standard: no bool * float
         return g * (a > 0)
 
     def source(self, args, const):
@@ -680,7 +683,7 @@ class Sign(ElementwiseOp):
     partials = (("0", "0"),)
 
     def compute(self, a):
-        if type(a) is not ndarray:
+        if type(a) is not ndarray and not isinstance(a, generic):
             xp = array_namespace(a)
             return xp.sign(a) if host_dtype(a.dtype).kind != "b" else xp.asarray(a, copy=True)
         return np.sign(a) if a.dtype.kind != "b" else a.copy()  # NumPy has no bool sign
@@ -847,8 +850,12 @@ class Where(ElementwiseOp):
     )
 
     def compute(self, cond, a, b):
-        xp = np if type(a) is ndarray else array_namespace(a)
-        return xp.where(cond, a, b)
+        if type(a) is not ndarray and not isinstance(a, generic):
+            xp = array_namespace(a, cond, b)
+            if host_dtype(cond.dtype).kind != "b":  # the standard's where takes bools only
+                cond = cond != 0
+            return xp.where(cond, a, b)
+        return np.where(cond, a, b)
 
     def source(self, args, const):
         return f"xp.where({args[0]}, {args[1]}, {args[2]})"
@@ -962,7 +969,7 @@ class Softplus(UnaryFloatOp):
     partials = (("$g · σ($0)", "$g \\, \\sigma($0)"),)
 
     def compute(self, a):
-        if type(a) is not ndarray:
+        if type(a) is not ndarray and not isinstance(a, generic):
             xp = array_namespace(a)
             return xp.logaddexp(xp.zeros_like(a), a)
         return np.logaddexp(0, a)
@@ -1061,7 +1068,10 @@ class ClipBackward(ElementwiseOp):
         self.high = None if high is None else as_scalar(high, "ClipBackward")
 
     def compute(self, g, a):
-        return g * _clip_mask(a, self.low, self.high)
+        mask = _clip_mask(a, self.low, self.high)
+        if type(g) is not ndarray and not isinstance(g, generic):
+            return g * array_namespace(g).astype(mask, g.dtype)  # the standard: no bool * float
+        return g * mask
 
     def source(self, args, const):
         g, a = map(operand, args)
@@ -1216,7 +1226,7 @@ def divide(a: Any, b: Any) -> Tensor:
         b = as_tensor(b, "divide")
         if b.dtype.kind != "f":
             as_scalar(a, "divide")  # a real number, not a bool or complex
-            numerator = Tensor.make_const(np.asarray(a))
+            numerator = as_tensor(np.asarray(a), "divide", b)  # on b's device
             return _make(_DIV, broadcast_pair(numerator, b, "divide"))
         reciprocal = PowerScalar(-1)(b)
         return reciprocal if a == 1 else MulScalar(a)(reciprocal)
@@ -1348,17 +1358,19 @@ def abs(a: Tensor) -> Tensor:  # noqa: A001 - NumPy's and PyTorch's name
 
 def equal_mask(a: Any, b: Any) -> Tensor:
     """1 where a == b, else 0 (broadcasting); a mask with zero gradient."""
-    a, b = broadcast_pair(as_tensor(a, "equal_mask"), as_tensor(b, "equal_mask"), "equal_mask")
-    return EqualMask()(a, b)
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    a, b = as_tensor(a, "equal_mask", like), as_tensor(b, "equal_mask", like)
+    return EqualMask()(*broadcast_pair(a, b, "equal_mask"))
 
 
 def _tensor_pair(a: Any, b: Any, op_name: str) -> tuple[Tensor, Tensor]:
     """Both operands as Tensors; a number takes the other operand's float dtype."""
+    like = None
     if is_scalar(b) and isinstance(a, Tensor):
-        b = np.asarray(b, dtype=np.result_type(a.dtype, b))
+        b, like = np.asarray(b, dtype=np.result_type(a.dtype, b)), a
     elif is_scalar(a) and isinstance(b, Tensor):
-        a = np.asarray(a, dtype=np.result_type(b.dtype, a))
-    return broadcast_pair(as_tensor(a, op_name), as_tensor(b, op_name), op_name)
+        a, like = np.asarray(a, dtype=np.result_type(b.dtype, a)), b
+    return broadcast_pair(as_tensor(a, op_name, like), as_tensor(b, op_name, like), op_name)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -1391,8 +1403,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     >>> ad.where(x > 0, x, 0.0)
     Tensor([0. 2.], shape=(2,), dtype=float64, op=Where, requires_grad=True)
     """
-    cond = as_tensor(cond, "where")
     a, b = _tensor_pair(a, b, "where")
+    cond = as_tensor(cond, "where", a)
     shape = a.shape
     if cond.shape != shape:
         try:

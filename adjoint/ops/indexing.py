@@ -28,15 +28,16 @@ changes neither the gradient nor a re-run of the graph.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy import ndarray
+from numpy import generic, ndarray
 
 from adjoint.autograd import Value
-from adjoint.device import array_namespace
+from adjoint.device import array_namespace, to_numpy
 from adjoint.ops.common import (
     as_int,
     as_shape,
@@ -169,23 +170,62 @@ def _on_device(xp: Any, index: tuple) -> tuple:
     return tuple(xp.asarray(k) if isinstance(k, np.ndarray) else k for k in index)
 
 
+def _full_indexing(a: Any) -> bool:
+    """True for arrays that take every NumPy index (CuPy); the array API standard takes
+    ints, slices and Ellipsis, one index per axis (and index arrays in few forms)."""
+    return type(a).__module__.startswith("cupy")
+
+
+def _standard_index(index: tuple) -> tuple | None:
+    """``index`` as the standard takes it (an Ellipsis for the axes it leaves out), or None
+    where it needs more: index arrays, masks or new axes (None)."""
+    if any(item is None or isinstance(item, np.ndarray) for item in index):
+        return None
+    return index if Ellipsis in index else index + (Ellipsis,)
+
+
+def _positions(shape: tuple[int, ...], index: tuple) -> np.ndarray:
+    """The flat position in an array of ``shape`` of each element of ``array[index]`` (host
+    integers, from NumPy's own indexing: every kind of index means what NumPy says)."""
+    return np.arange(math.prod(shape), dtype=np.int64).reshape(shape)[index]
+
+
+def _get_item(xp: Any, a: Any, index: tuple) -> Any:
+    """:class:`GetItem`'s compute in another namespace: CuPy indexes as NumPy; elsewhere a
+    standard index directly, any other one as a gather (``take``) of the flat positions."""
+    if _full_indexing(a):
+        return a[_on_device(xp, index)]
+    standard = _standard_index(index)
+    if standard is not None:
+        return a[standard]
+    positions = _positions(a.shape, index)
+    flat = xp.take(xp.reshape(a, (-1,)), xp.asarray(positions.reshape(-1)))
+    return xp.reshape(flat, positions.shape)
+
+
 def _scatter_add(xp: Any, g: Any, index: tuple, shape: tuple) -> Any:
-    """:class:`ScatterAdd`'s compute in another namespace: ``ufunc.at`` where it has one
-    (CuPy), else an assignment, which is right only without repeated indices."""
-    out = xp.zeros(shape, dtype=g.dtype)
-    arrays = _has_arrays(index)
-    index = _on_device(xp, index)
-    if arrays:
-        add_at = getattr(getattr(xp, "add", None), "at", None)
-        if add_at is None:
-            raise NotImplementedError(
-                f"ScatterAdd: the array namespace {getattr(xp, '__name__', xp)} has no "
-                "scatter-add (ufunc.at) for integer-array indices; index on the CPU or CuPy"
-            )
-        add_at(out, index, g)
-    else:
-        out[index] = g
-    return out
+    """:class:`ScatterAdd`'s compute in another namespace: ``ufunc.at`` on CuPy; elsewhere
+    an assignment for a standard index, else gathers only (the standard has no scatter):
+    each output element sums the ``g`` elements that land on it, in their order."""
+    if _full_indexing(g) or _standard_index(index) is not None:
+        out = xp.zeros(shape, dtype=g.dtype)
+        if _has_arrays(index):
+            xp.add.at(out, _on_device(xp, index), g)
+        else:
+            out[_standard_index(index) or index] = g
+        return out
+    landing = np.broadcast_to(_positions(shape, index), g.shape).reshape(-1)
+    size = math.prod(shape)
+    order = np.argsort(landing, kind="stable")  # contributors of each position, in order
+    counts = np.bincount(landing, minlength=size)
+    k = int(counts.max(initial=0))
+    sources = np.full((size, max(k, 1)), landing.size, dtype=np.int64)  # landing.size: a 0
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(landing.size) - np.repeat(starts, counts)
+    sources[landing[order], rank] = order
+    values = xp.concat([xp.reshape(g, (-1,)), xp.zeros((1,), dtype=g.dtype)])
+    picked = xp.reshape(xp.take(values, xp.asarray(sources.reshape(-1))), sources.shape)
+    return xp.reshape(xp.sum(picked, axis=1, dtype=g.dtype), shape)
 
 
 class GetItem(TensorOp):
@@ -198,8 +238,8 @@ class GetItem(TensorOp):
         self.index = index
 
     def compute(self, a):
-        if type(a) is not ndarray:
-            return a[_on_device(array_namespace(a), self.index)]
+        if type(a) is not ndarray and not isinstance(a, generic):
+            return _get_item(array_namespace(a), a, self.index)
         return a[self.index]
 
     def source(self, args, const):
@@ -211,7 +251,12 @@ class GetItem(TensorOp):
     def compute_batched(self, batch, arrays, shapes):
         if _has_arrays(self.index):  # index arrays would move the batch axes
             return NotImplemented
-        return arrays[0][(slice(None),) * len(batch) + self.index]
+        index = (slice(None),) * len(batch) + self.index
+        if type(arrays[0]) is not ndarray and not _full_indexing(arrays[0]):
+            index = _standard_index(index)
+            if index is None:  # a new axis: point by point
+                return NotImplemented
+        return arrays[0][index]
 
     def infer_shape(self, shape):
         return _indexed_shape(shape, self.index)
@@ -234,7 +279,7 @@ class ScatterAdd(TensorOp):
         self.shape = tuple(shape)
 
     def compute(self, g):
-        if type(g) is not ndarray:
+        if type(g) is not ndarray and not isinstance(g, generic):
             return _scatter_add(array_namespace(g), g, self.index, self.shape)
         out = np.zeros(self.shape, dtype=g.dtype)
         if _has_arrays(self.index):
@@ -259,8 +304,14 @@ class ScatterAdd(TensorOp):
         if _has_arrays(self.index):
             return NotImplemented
         (g,) = arrays
-        out = np.zeros(batch + self.shape, dtype=g.dtype)
-        out[(slice(None),) * len(batch) + self.index] = g
+        index = (slice(None),) * len(batch) + self.index
+        if type(g) is not ndarray and not _full_indexing(g):
+            index = _standard_index(index)
+            if index is None:  # a new axis: point by point
+                return NotImplemented
+        xp = np if type(g) is ndarray else array_namespace(g)
+        out = xp.zeros(batch + self.shape, dtype=g.dtype)
+        out[index] = g
         return out
 
     def infer_shape(self, shape):
@@ -414,7 +465,7 @@ class ScatterAddAlongAxis(TensorOp):
 def _index_item(item: Any, op_name: str) -> Any:
     """One entry of an index as NumPy takes it, or an IndexError saying what is valid."""
     if isinstance(item, Value):
-        item = item.realize_cached_data()
+        item = to_numpy(item.realize_cached_data())  # an index is the op's, on the host
     if item is None or item is Ellipsis:
         return item
     if isinstance(item, (bool, np.bool_)):

@@ -24,7 +24,7 @@ import numbers
 from typing import Any
 
 import numpy as np
-from numpy import ndarray
+from numpy import generic, ndarray
 
 from adjoint.device import array_namespace
 from adjoint.ops.common import (
@@ -81,7 +81,7 @@ class Transpose(TensorOp):
 
     def compute(self, a):
         i, j = self._pair(a.ndim)
-        if type(a) is not ndarray:
+        if type(a) is not ndarray and not isinstance(a, generic):
             axes = list(range(a.ndim))
             axes[i], axes[j] = axes[j], axes[i]
             return array_namespace(a).permute_dims(a, tuple(axes))
@@ -98,7 +98,12 @@ class Transpose(TensorOp):
 
     def compute_batched(self, batch, arrays, shapes):
         i, j = self._pair(len(shapes[0]))
-        return np.swapaxes(arrays[0], len(batch) + i, len(batch) + j)
+        a, b = arrays[0], len(batch)
+        if type(a) is not ndarray:
+            axes = list(range(a.ndim))
+            axes[b + i], axes[b + j] = axes[b + j], axes[b + i]
+            return array_namespace(a).permute_dims(a, tuple(axes))
+        return np.swapaxes(a, b + i, b + j)
 
     def infer_shape(self, shape):
         i, j = self._pair(len(shape))
@@ -130,7 +135,7 @@ class Permute(TensorOp):
         return _make(self if _same(axes, self.axes) else Permute(axes), (a,))
 
     def compute(self, a):
-        if type(a) is not ndarray:
+        if type(a) is not ndarray and not isinstance(a, generic):
             return array_namespace(a).permute_dims(a, self.axes)
         return np.transpose(a, self.axes)
 
@@ -142,7 +147,10 @@ class Permute(TensorOp):
 
     def compute_batched(self, batch, arrays, shapes):
         b = len(batch)
-        return np.transpose(arrays[0], tuple(range(b)) + tuple(b + k for k in self.axes))
+        axes = tuple(range(b)) + tuple(b + k for k in self.axes)
+        if type(arrays[0]) is not ndarray:
+            return array_namespace(arrays[0]).permute_dims(arrays[0], axes)
+        return np.transpose(arrays[0], axes)
 
     def infer_shape(self, shape):
         return tuple(shape[k] for k in self.axes)
@@ -177,7 +185,8 @@ class Reshape(TensorOp):
         return (_reshape(out_grad, node.inputs[0].shape),)
 
     def compute_batched(self, batch, arrays, shapes):
-        return np.reshape(arrays[0], batch + self.shape)
+        xp = np if type(arrays[0]) is ndarray else array_namespace(arrays[0])
+        return xp.reshape(arrays[0], batch + self.shape)
 
     def infer_shape(self, shape):
         return self.shape
@@ -213,8 +222,9 @@ class BroadcastTo(TensorOp):
 
     def compute_batched(self, batch, arrays, shapes):
         (shape,) = shapes
-        a = np.reshape(arrays[0], batch + (1,) * (len(self.shape) - len(shape)) + shape)
-        return np.broadcast_to(a, batch + self.shape)
+        xp = np if type(arrays[0]) is ndarray else array_namespace(arrays[0])
+        a = xp.reshape(arrays[0], batch + (1,) * (len(self.shape) - len(shape)) + shape)
+        return xp.broadcast_to(a, batch + self.shape)
 
     def infer_shape(self, shape):
         return self.shape
@@ -245,7 +255,7 @@ class Summation(TensorOp):
         return _make(Summation(axes, keepdims), (a,))
 
     def compute(self, a):
-        if type(a) is not ndarray:
+        if type(a) is not ndarray and not isinstance(a, generic):
             return array_namespace(a).sum(a, axis=self.axes, keepdims=self.keepdims)
         return a.sum(axis=self.axes, keepdims=self.keepdims)
 
@@ -267,6 +277,9 @@ class Summation(TensorOp):
     def compute_batched(self, batch, arrays, shapes):
         b = len(batch)
         axes = range(b, b + len(shapes[0])) if self.axes is None else (b + k for k in self.axes)
+        if type(arrays[0]) is not ndarray:
+            xp = array_namespace(arrays[0])
+            return xp.sum(arrays[0], axis=tuple(axes), keepdims=self.keepdims)
         return np.asarray(np.sum(arrays[0], axis=tuple(axes), keepdims=self.keepdims))
 
     def infer_shape(self, shape):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from adjoint.device import array_namespace
 from adjoint.ops.common import as_tensor, broadcast_shapes, no_adjoint, operand
 from adjoint.ops.linear import Transpose, reshape, sum_to_shape
 from adjoint.tensor import Tensor, TensorOp
@@ -63,13 +64,14 @@ class MatMul(TensorOp):
 
     def compute_batched(self, batch, arrays, shapes):
         # The batch axes go in front of both operands' own (broadcast) batch axes.
+        xp = np if type(arrays[0]) is np.ndarray else array_namespace(*arrays)
         ndim = max(len(s) for s in shapes)
         aligned = []
         for a, s in zip(arrays, shapes):
             own = a.shape[: a.ndim - len(s)]
             lead = (1,) * (len(batch) - len(own))
-            aligned.append(np.reshape(a, lead + own + (1,) * (ndim - len(s)) + s))
-        return np.matmul(*aligned)
+            aligned.append(xp.reshape(a, lead + own + (1,) * (ndim - len(s)) + s))
+        return xp.matmul(*aligned)
 
     def infer_shape(self, shape_a, shape_b):
         return broadcast_shapes(shape_a[:-2], shape_b[:-2], "matmul") + (shape_a[-2], shape_b[-1])

@@ -38,7 +38,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy import ndarray
+from numpy import generic, ndarray
 
 from adjoint.autograd import no_grad
 from adjoint.device import array_namespace
@@ -206,7 +206,7 @@ class Cumsum(TensorOp):
         self.axis = axis
 
     def compute(self, a):
-        if type(a) is not ndarray:
+        if type(a) is not ndarray and not isinstance(a, generic):
             return array_namespace(a).cumulative_sum(a, axis=self.axis)
         return np.cumsum(a, self.axis)
 
@@ -218,6 +218,9 @@ class Cumsum(TensorOp):
         return (_make(flip, (_make(self, (_make(flip, (out_grad,)),)),)),)
 
     def compute_batched(self, batch, arrays, shapes):
+        if type(arrays[0]) is not ndarray:
+            xp = array_namespace(arrays[0])
+            return xp.cumulative_sum(arrays[0], axis=len(batch) + self.axis)
         return np.cumsum(arrays[0], len(batch) + self.axis)
 
     def infer_shape(self, shape):
@@ -264,7 +267,7 @@ class Cumprod(TensorOp):
         self.axis = axis
 
     def compute(self, a):
-        if type(a) is not ndarray:
+        if type(a) is not ndarray and not isinstance(a, generic):
             return array_namespace(a).cumulative_prod(a, axis=self.axis)
         return np.cumprod(a, self.axis)
 
@@ -288,6 +291,9 @@ class Cumprod(TensorOp):
         return (g,)
 
     def compute_batched(self, batch, arrays, shapes):
+        if type(arrays[0]) is not ndarray:
+            xp = array_namespace(arrays[0])
+            return xp.cumulative_prod(arrays[0], axis=len(batch) + self.axis)
         return np.cumprod(arrays[0], len(batch) + self.axis)
 
     def infer_shape(self, shape):
@@ -381,7 +387,8 @@ class Sort(TensorOp):
         return out
 
     def compute_batched(self, batch, arrays, shapes):
-        return np.sort(arrays[0], len(batch) + self.axis, stable=True)
+        xp = np if type(arrays[0]) is ndarray else array_namespace(arrays[0])
+        return xp.sort(arrays[0], axis=len(batch) + self.axis, stable=True)
 
     def infer_shape(self, shape):
         return shape
@@ -414,7 +421,8 @@ class Argsort(TensorOp):
         return out
 
     def compute_batched(self, batch, arrays, shapes):
-        return np.argsort(arrays[0], len(batch) + self.axis, stable=True)
+        xp = np if type(arrays[0]) is ndarray else array_namespace(arrays[0])
+        return xp.argsort(arrays[0], axis=len(batch) + self.axis, stable=True)
 
     def infer_shape(self, shape):
         return shape

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy import ndarray
+from numpy import generic, ndarray
 
 from adjoint.device import array_namespace
 from adjoint.ops.common import (
@@ -105,7 +105,7 @@ class Concatenate(TensorOp):
         self.axis = axis
 
     def compute(self, *arrays):
-        if type(arrays[0]) is not ndarray:
+        if type(arrays[0]) is not ndarray and not isinstance(arrays[0], generic):
             return array_namespace(*arrays).concat(arrays, axis=self.axis)
         return np.concatenate(arrays, axis=self.axis)
 
@@ -148,8 +148,9 @@ class Pad(TensorOp):
         self.value = value
 
     def compute(self, a):
-        xp = np if type(a) is ndarray else array_namespace(a)  # pad: NumPy and CuPy
-        return xp.pad(a, self.pad_width, constant_values=self.value)
+        if type(a) is not ndarray and not isinstance(a, generic):
+            return _pad(array_namespace(a), a, self.pad_width, self.value)
+        return np.pad(a, self.pad_width, constant_values=self.value)
 
     def source(self, args, const):
         widths = _pairs_literal(self.pad_width, const)
@@ -162,6 +163,8 @@ class Pad(TensorOp):
 
     def compute_batched(self, batch, arrays, shapes):
         widths = ((0, 0),) * len(batch) + tuple(self.pad_width)
+        if type(arrays[0]) is not ndarray:
+            return _pad(array_namespace(arrays[0]), arrays[0], widths, self.value)
         return np.pad(arrays[0], widths, constant_values=self.value)
 
     def infer_shape(self, shape):
@@ -188,7 +191,8 @@ class Flip(TensorOp):
         return (_make(self, (out_grad,)),)
 
     def compute_batched(self, batch, arrays, shapes):
-        return np.flip(arrays[0], tuple(len(batch) + k for k in self.axes))
+        xp = np if type(arrays[0]) is ndarray else array_namespace(arrays[0])
+        return xp.flip(arrays[0], axis=tuple(len(batch) + k for k in self.axes))
 
     def infer_shape(self, shape):
         return shape
@@ -219,7 +223,8 @@ class Roll(TensorOp):
     def compute_batched(self, batch, arrays, shapes):
         if self.axes is None:
             return NotImplemented
-        return np.roll(arrays[0], self.shift, tuple(len(batch) + k for k in self.axes))
+        xp = np if type(arrays[0]) is ndarray else array_namespace(arrays[0])
+        return xp.roll(arrays[0], self.shift, axis=tuple(len(batch) + k for k in self.axes))
 
     def infer_shape(self, shape):
         return shape
@@ -258,7 +263,8 @@ class Tile(TensorOp):
 
     def compute_batched(self, batch, arrays, shapes):
         shape, reps = _tile_shapes(shapes[0], self.reps)
-        return np.tile(np.reshape(arrays[0], batch + shape), (1,) * len(batch) + reps)
+        xp = np if type(arrays[0]) is ndarray else array_namespace(arrays[0])
+        return xp.tile(xp.reshape(arrays[0], batch + shape), (1,) * len(batch) + reps)
 
     def infer_shape(self, shape):
         shape, reps = _tile_shapes(shape, self.reps)
@@ -283,8 +289,9 @@ class Repeat(TensorOp):
         self.axis = axis
 
     def compute(self, a):
-        xp = np if type(a) is ndarray else array_namespace(a)
-        return xp.repeat(a, self.repeats, axis=self.axis)
+        if type(a) is not ndarray and not isinstance(a, generic):
+            return _repeat(array_namespace(a), a, self.repeats, self.axis)
+        return np.repeat(a, self.repeats, axis=self.axis)
 
     def source(self, args, const):
         repeats = self.repeats
@@ -304,11 +311,31 @@ class Repeat(TensorOp):
         return (ScatterAdd(_along(axis, source), shape)(out_grad),)
 
     def compute_batched(self, batch, arrays, shapes):
+        if type(arrays[0]) is not ndarray:
+            xp = array_namespace(arrays[0])
+            return _repeat(xp, arrays[0], self.repeats, len(batch) + self.axis)
         return np.repeat(arrays[0], self.repeats, len(batch) + self.axis)
 
     def infer_shape(self, shape):
         count = shape[self.axis] * self.repeats if is_int(self.repeats) else sum(self.repeats)
         return shape[: self.axis] + (count,) + shape[self.axis + 1 :]
+
+
+def _pad(xp: Any, a: Any, widths: Any, value: Any) -> Any:
+    """``np.pad`` (constant mode) in any array namespace: ``value`` everywhere, then ``a``
+    assigned into the middle (the array API standard has no pad)."""
+    shape = tuple(n + b + e for n, (b, e) in zip(a.shape, widths))
+    out = xp.full(shape, value, dtype=a.dtype)
+    out[tuple(slice(b, b + n) for n, (b, _) in zip(a.shape, widths))] = a
+    return out
+
+
+def _repeat(xp: Any, a: Any, repeats: Any, axis: int) -> Any:
+    """``np.repeat`` in any array namespace: per-element counts go as an array of the device
+    (the standard's ``repeat`` takes an int or an array, not a tuple)."""
+    if type(repeats) is not int:
+        repeats = xp.asarray(np.asarray(repeats, dtype=np.int64))
+    return xp.repeat(a, repeats, axis=axis)
 
 
 # ------------------------------------------------------------------ functions

@@ -8,6 +8,8 @@ devices; they refuse inputs on two devices (:class:`adjoint.device.DeviceMismatc
 
 from __future__ import annotations
 
+import numpy as np
+
 from adjoint.device import Device, to_numpy
 from adjoint.tensor import Tensor, TensorOp, _device_arg
 
@@ -24,7 +26,12 @@ class ToDevice(TensorOp):
         self.target_device = device  # the engine reads it for a lazy node's device
 
     def compute(self, a):
-        return self.target_device.from_numpy(to_numpy(a))
+        data = self.target_device.from_numpy(to_numpy(a))
+        return np.array(data, copy=True) if data is a else data  # a copy, even onto a's device
+
+    def source(self, args, const):
+        # A compiled graph computes in one namespace, where the copy to a device is a copy.
+        return f"xp.array({args[0]}, copy=True)"
 
     def gradient(self, out_grad, node):
         return (to_device(out_grad, node.inputs[0].device),)

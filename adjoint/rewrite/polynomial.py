@@ -77,7 +77,7 @@ def uniform(node: Value) -> float | None:
     if node.requires_grad or node.op is not None or node.cached_data is None:
         return None
     data = node.cached_data
-    if data.dtype.kind != "f":
+    if type(data) is not np.ndarray or data.dtype.kind != "f":  # another device's: opaque
         return None
     if data.size == 1:
         first = float(data.item())

@@ -99,8 +99,8 @@ def _op_key(op: Any) -> Any:
 
 def _constant_key(node: Value) -> Any:
     data = node.cached_data
-    if data is None or data.size > MAX_CONSTANT_SIZE:
-        return ("leaf", id(node))
+    if data is None or type(data) is not np.ndarray or data.size > MAX_CONSTANT_SIZE:
+        return ("leaf", id(node))  # (another device's constants are not merged by value)
     return ("constant", data.dtype.str, data.shape, data.tobytes())
 
 

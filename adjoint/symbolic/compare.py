@@ -397,10 +397,10 @@ def _input_names(inputs: Sequence[Any], names: Sequence[str] | None) -> list[str
     return result
 
 
-def _one_hot(shape: tuple[int, ...], index: tuple[int, ...]) -> Tensor:
-    data = np.zeros(shape)
+def _one_hot(output: Tensor, index: tuple[int, ...]) -> Tensor:
+    data = np.zeros(output.shape)
     data[index] = 1.0
-    return Tensor(data, requires_grad=False)
+    return Tensor(data, requires_grad=False, device=output.device)
 
 
 def _adjoints(output: Tensor, index: tuple[int, ...], leaves: list[Tensor]) -> list[Tensor | None]:
@@ -409,7 +409,7 @@ def _adjoints(output: Tensor, index: tuple[int, ...], leaves: list[Tensor]) -> l
         return [None] * len(leaves)
     for leaf in leaves:
         leaf.grad = None
-    compute_gradient_of_variables(output, _one_hot(output.shape, index))
+    compute_gradient_of_variables(output, _one_hot(output, index))
     grads = [leaf.grad for leaf in leaves]
     for leaf in leaves:
         leaf.grad = None
@@ -512,7 +512,9 @@ def check(
     seed = _count_arg(seed, "check", "seed", 0)
     labels = _input_names(inputs, names)
     arrays = [_input_array(x, k) for k, x in enumerate(inputs)]
-    leaves = [Tensor(a, name=n) for a, n in zip(arrays, labels)]
+    # A Tensor input's leaf lives on its device (its values are read from a host copy).
+    devices = [x.device if isinstance(x, Tensor) else None for x in inputs]
+    leaves = [Tensor(a, name=n, device=d) for a, n, d in zip(arrays, labels, devices)]
     symbols = {leaf: _symbol_array(n, leaf.shape) for leaf, n in zip(leaves, labels)}
     translate = _Translator(symbols)
     out = f(*leaves)

@@ -38,6 +38,7 @@ import sympy
 
 from adjoint import autograd
 from adjoint.autograd import Op, Value, declared, enable_grad, find_topo_sort
+from adjoint.device import to_numpy
 from adjoint.functional import Jacobian, _jacobian_graph
 from adjoint.ops.common import sympy_number
 from adjoint.symbolic.deep import _deep
@@ -76,7 +77,7 @@ def _objects(result: Any, op_name: str) -> np.ndarray:
 def _constant(data: np.ndarray) -> np.ndarray:
     array = np.empty(data.shape, dtype=object)
     flat = array.reshape(-1)
-    for k, v in enumerate(np.asarray(data).reshape(-1).tolist()):
+    for k, v in enumerate(to_numpy(data).reshape(-1).tolist()):  # a device's: a host copy
         flat[k] = sympy_number(v)
     return array
 

@@ -267,6 +267,8 @@ for index in INDICES:
         )
     )
 CASES.append(Case(ops.GetItem((slice(1, None, None),)), [((3, 2),)], label="GetItem[1:]"))
+# A compiled graph computes in one namespace: the copy to a device is a copy there.
+CASES.append(Case(ops.ToDevice(ad.cpu()), [((),), ((2, 3),)], ALL + ("float16",)))
 
 for kernel, stride, padding in [((2, 2), 1, 0), ((3, 3), 2, 1), ((1, 2), 1, 0), ((3, 2), 3, 2)]:
     im2col = ops.Im2Col(kernel, stride, padding)
