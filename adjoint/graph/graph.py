@@ -79,7 +79,9 @@ class Graph(GraphBase):
 
         ``feed`` maps leaves (Tensors, or their ``name`` strings) to new data.
         Leaves not given keep their data; the arrays returned never share memory
-        with the graph's leaves.
+        with the graph's leaves. On another device (``ad.cuda()``) the graph runs
+        there and returns that device's arrays: host data fed to a leaf is copied
+        to its device, another device's data is refused.
 
         Dtypes. The graph runs in its leaves' dtypes: new data is converted to
         its leaf's dtype where nothing is lost, and refused otherwise with an
