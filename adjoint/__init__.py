@@ -29,7 +29,7 @@ carrying all that is known about it), :mod:`adjoint.init`,
 :mod:`adjoint.cli` (``python -m adjoint``).
 """
 
-from adjoint import autograd, data, init, nn, ops, optim, symbolic
+from adjoint import autograd, data, init, linalg, nn, ops, optim, symbolic
 from adjoint.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from adjoint.autograd import (
     Op,

@@ -712,6 +712,14 @@ class Tensor(Value):
         """Standard deviation over ``axes``; see :func:`adjoint.ops.std`."""
         return ops.std(self, axes, ddof=ddof, keepdims=keepdims)
 
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The sum along a diagonal (NumPy's ``a.trace``); see :func:`adjoint.ops.trace`."""
+        return ops.trace(self, offset, axis1, axis2)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """A diagonal (NumPy's ``a.diagonal``); see :func:`adjoint.ops.diagonal`."""
+        return ops.diagonal(self, offset, axis1, axis2)
+
 
 # needle's names in its autograd module (see the note there).
 autograd.Tensor = Tensor

@@ -6,7 +6,9 @@ gradient its adjoint op), :mod:`~adjoint.ops.matmul`, :mod:`~adjoint.ops.indexin
 (``a[...]`` and its adjoint, scatter-add; take_along_axis), :mod:`~adjoint.ops.shape`
 (stack, concatenate, split, flatten, pad, flip, roll, tile, repeat, ...),
 :mod:`~adjoint.ops.reductions` (max, min, mean, var, std, logsumexp, softmax,
-log_softmax; cumsum, cumprod, sort, argsort) and :mod:`~adjoint.ops.einsum`.
+log_softmax; cumsum, cumprod, sort, argsort), :mod:`~adjoint.ops.einsum` and
+:mod:`~adjoint.ops.linalg` (solve, inv, det, cholesky, eigh, ...: :mod:`adjoint.linalg`
+is their namespace; trace, diagonal, diag and outer are here too).
 
 Each op's ``source(args, const)``, beside its ``compute``, writes that compute as one Python
 expression over an array namespace ``xp`` (NumPy, to the bit, or jax.numpy): compiled graphs.
@@ -24,6 +26,8 @@ from adjoint.ops.elementwise import *
 from adjoint.ops.elementwise import __all__ as _elementwise_all
 from adjoint.ops.indexing import *
 from adjoint.ops.indexing import __all__ as _indexing_all
+from adjoint.ops.linalg import *
+from adjoint.ops.linalg import __all__ as _linalg_all
 from adjoint.ops.linear import *
 from adjoint.ops.linear import __all__ as _linear_all
 from adjoint.ops.matmul import *
@@ -48,6 +52,7 @@ __all__ = [
     *_indexing_all,
     *_conv_all,
     *_einsum_all,
+    *_linalg_all,
     *_transfer_all,
     "ElementwiseOp",
     "ScalarOp",

@@ -328,7 +328,7 @@ def along_axis_index(xp: Any, indices: Any, axis: int, shape: tuple[int, ...]) -
             index.append(indices)
         else:
             index.append(
-                xp.arange(shape[k]).reshape((1,) * k + (shape[k],) + (1,) * (ndim - k - 1))
+                xp.reshape(xp.arange(shape[k]), (1,) * k + (shape[k],) + (1,) * (ndim - k - 1))
             )
     return tuple(index)
 
@@ -337,6 +337,11 @@ def scatter_add_along_axis(xp: Any, g: Any, indices: Any, axis: int, shape: tupl
     """:class:`ScatterAddAlongAxis`'s compute over ``xp``: zeros of ``shape``, with each
     element of ``g`` added at its index along ``axis`` (repeats accumulate)."""
     out = xp.zeros(shape, dtype=g.dtype)
+    if not isinstance(out, np.ndarray) and not hasattr(out, "at"):
+        # a namespace with neither ufunc.at nor .at (the standard's): ScatterAdd's gathers,
+        # at host positions
+        index = along_axis_index(np, to_numpy(indices), axis, g.shape)
+        return _scatter_add(xp, g, index, shape)
     index = along_axis_index(xp, indices, axis, g.shape)
     if not isinstance(out, np.ndarray):
         return out.at[index].add(g)

@@ -4,7 +4,9 @@
 random expression over a few inputs of random small shapes, built from the op
 set (elementwise functions, arithmetic with broadcasting, scalar ops, sums,
 means, max/min reductions, reshape, transpose, permute, broadcast_to, matmul,
-indexing with slices, ints and repeated index arrays, stack and concatenate).
+indexing with slices, ints and repeated index arrays, stack and concatenate,
+and ``ad.linalg``: inv, solve, solve_triangular, det, logdet, cholesky, eigvalsh,
+eigenvectors, trace, diagonal, outer, norm).
 Each graph can be run two ways: :meth:`RandomGraph.fn` with adjoint's ops on
 Tensors, and :meth:`RandomGraph.sym` with NumPy and sympy on object arrays of
 symbols, written independently of :mod:`adjoint.symbolic`. So a test can
@@ -305,7 +307,120 @@ _KINDS: dict[str, tuple[Callable, Callable, Callable]] = {
         ),
         lambda p, a: f"var({a}, axes={p})",
     ),
+    # linear algebra (issue 20): matrices made invertible (m mᵀ + I, positive definite; a
+    # unit triangle) where the op needs it; eigenvectors through V diag(c) Vᵀ, free of signs
+    "inv": (
+        lambda p, a: _ops().linalg.inv(_spd(a)),
+        lambda p, a: _from_matrix(_sym_spd(a).inv()),
+        _fmt("inv({0} {0}ᵀ + I)"),
+    ),
+    "solve": (
+        lambda p, a, b: _ops().linalg.solve(_spd(a), b),
+        lambda p, a, b: _from_matrix(_sym_spd(a).LUsolve(sympy.Matrix(b.tolist())), b.shape),
+        _fmt("solve({0} {0}ᵀ + I, {1})"),
+    ),
+    "solve_triangular": (
+        lambda p, a, b: _ops().linalg.solve_triangular(a, b, lower=True, unit_diagonal=True),
+        lambda p, a, b: _from_matrix(
+            (sympy.Matrix(a.tolist()).lower_triangular(-1) + sympy.eye(2)).LUsolve(
+                sympy.Matrix(b.tolist())
+            ),
+            b.shape,
+        ),
+        _fmt("solve_triangular({0}, {1}, lower, unit)"),
+    ),
+    "det": (  # shifted: a matrix the graph makes singular (outer, broadcast rows) has no
+        # inverse, which det's gradient needs (adjoint.ops.linalg's doc)
+        lambda p, a: _ops().linalg.det(a + 3.0 * _identity()),
+        lambda p, a: _objects((sympy.Matrix(a.tolist()) + 3 * sympy.eye(2)).det()),
+        _fmt("det({} + 3 I)"),
+    ),
+    "logdet": (
+        lambda p, a: _ops().linalg.logdet(_spd(a)),
+        lambda p, a: _objects(sympy.log(_sym_spd(a).det())),
+        _fmt("logdet({0} {0}ᵀ + I)"),
+    ),
+    "cholesky": (
+        lambda p, a: _ops().linalg.cholesky(_spd(a)),
+        lambda p, a: _from_matrix(_sym_spd(a).cholesky(hermitian=False)),
+        _fmt("cholesky({0} {0}ᵀ + I)"),
+    ),
+    "eigvalsh": (
+        lambda p, a: _ops().linalg.eigvalsh(a),
+        lambda p, a: _objects(np.array(_sym_eigenvalues(a), dtype=object)),
+        _fmt("eigvalsh({})"),
+    ),
+    "eigh_project": (
+        lambda p, a: (lambda v: v @ (_weights(p) * _ops().transpose(v)))(_ops().linalg.eigh(a)[1]),
+        lambda p, a: _sym_project(a, p),
+        lambda p, a: f"V diag({p}) Vᵀ of eigh({a})",
+    ),
+    "trace": (
+        lambda p, a: _ops().trace(a),
+        lambda p, a: _objects(np.trace(a)),
+        _fmt("trace({})"),
+    ),
+    "diagonal": (
+        lambda p, a: _ops().diagonal(a),
+        lambda p, a: _objects(np.diagonal(a)),
+        _fmt("diagonal({})"),
+    ),
+    "outer": (
+        lambda p, a, b: _ops().outer(a, b),
+        lambda p, a, b: _objects(np.outer(a, b)),
+        lambda p, a, b: f"outer({a}, {b})",
+    ),
+    "norm": (
+        lambda p, a: _ops().linalg.norm(a),
+        lambda p, a: _objects(_sym_root(sum(v**2 for v in a.flat))),
+        _fmt("norm({})"),
+    ),
 }
+
+
+def _identity() -> Any:
+    return _ops().Tensor(np.eye(2), requires_grad=False)
+
+
+def _spd(a: Any) -> Any:
+    """``a aᵀ + I``: symmetric positive definite whatever ``a`` is."""
+    return a @ _ops().transpose(a) + _identity()
+
+
+def _sym_spd(a: np.ndarray) -> Any:
+    m = sympy.Matrix(a.tolist())
+    return m * m.T + sympy.eye(2)
+
+
+def _from_matrix(m: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    out = _objects(np.array(m.tolist(), dtype=object))
+    return out.reshape(shape) if shape is not None else out
+
+
+def _sym_eigenvalues(a: np.ndarray) -> list:
+    """The ascending eigenvalues of the symmetric part of a 2 x 2 matrix, in closed form."""
+    p, q, r = a[0, 0], (a[0, 1] + a[1, 0]) / 2, a[1, 1]
+    mid, radius = (p + r) / 2, sympy.sqrt((p - r) ** 2 / 4 + q**2)
+    return [mid - radius, mid + radius]
+
+
+def _weights(p: tuple) -> Any:
+    return _ops().Tensor(np.array(p).reshape(2, 1), requires_grad=False)
+
+
+def _sym_project(a: np.ndarray, p: tuple) -> np.ndarray:
+    """``V diag(p) Vᵀ`` of the symmetric part of ``a`` from its spectral projectors."""
+    m = sympy.Matrix(a.tolist())
+    m = (m + m.T) / 2
+    w1, w2 = _sym_eigenvalues(a)
+    eye = sympy.eye(2)
+    c1, c2 = (_exact(c) for c in p)
+    return _from_matrix(c1 * (m - w2 * eye) / (w1 - w2) + c2 * (m - w1 * eye) / (w2 - w1))
+
+
+def _sym_root(total: Any) -> Any:
+    """sqrt(total), and 0 where total is 0 with the derivative 0 there (norm's subgradient)."""
+    return sympy.Piecewise((0, sympy.Eq(total, 0)), (sympy.sqrt(total), True))
 
 
 def _sym_sort(a: np.ndarray, axis: int) -> np.ndarray:
@@ -340,6 +455,17 @@ _BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp")
 _REDUCE = ("sum", "mean", "max", "min", "var")
 _ALONG = ("cumsum", "cumprod", "flip", "roll", "sort")  # shape kept, one axis
 _GROW = ("pad", "tile", "repeat")  # one axis grows
+_MATRIX_FUNCTIONS = (
+    "inv",
+    "solve",
+    "solve_triangular",
+    "det",
+    "logdet",
+    "cholesky",
+    "eigvalsh",
+    "eigh_project",
+)
+_LINALG = _MATRIX_FUNCTIONS + ("trace", "diagonal", "outer", "norm")
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -399,6 +525,16 @@ def _applicable(kind: str, shape: tuple[int, ...]) -> bool:
         return any(k % 2 == 0 for k in shape)
     if kind == "einsum":
         return n <= 2
+    if kind in ("inv", "cholesky", "eigh_project"):
+        return shape == (2, 2)
+    if kind in ("solve", "solve_triangular"):
+        return shape in ((2,), (2, 1), (2, 2))
+    if kind in ("det", "logdet", "trace", "norm"):
+        return n == 0
+    if kind in ("eigvalsh", "diagonal"):
+        return shape == (2,)
+    if kind == "outer":
+        return n == 2
     return True
 
 
@@ -420,6 +556,10 @@ def _available(kinds: tuple[str, ...]) -> tuple[str, ...]:
         **{k: k for k in ("log1p", "expm1", "softplus", "square", "reciprocal", "clip")},
         **{k: k for k in ("logaddexp", "var", "pad", "tile", "repeat", "einsum", *_ALONG)},
     }
+    if not hasattr(ad, "linalg"):
+        kinds = tuple(k for k in kinds if k not in _LINALG)
+    if not hasattr(ad.default_device().xp, "einsum"):  # the array API has none: refused
+        kinds = tuple(k for k in kinds if k != "einsum")
     has_getitem = hasattr(ad.Tensor, "__getitem__")
     indexing = ("slice", "reverse", "take", "gather")
     return tuple(
@@ -614,6 +754,30 @@ class _Builder:
             else:
                 spec, a, b = "ij,jk->ik", (shape[0], k), (k, shape[1])
             return Node(kind, (self.node(a, sub), self.node(b, sub)), spec, shape)
+        if kind in _MATRIX_FUNCTIONS:
+            # no matrix function below another: sympy's formulas of nested inverses and
+            # roots grow so fast that one graph would take minutes
+            saved, self.kinds = (
+                self.kinds,
+                tuple(k for k in self.kinds if k not in _MATRIX_FUNCTIONS),
+            )
+            try:
+                if kind == "eigh_project":
+                    weights = (draw(st.sampled_from(_CONSTANTS)), draw(st.sampled_from(_CONSTANTS)))
+                    return Node(kind, (self.node((2, 2), sub),), weights, shape)
+                if kind in ("solve", "solve_triangular"):
+                    return Node(kind, (self.node((2, 2), sub), self.node(shape, sub)), None, shape)
+                return Node(kind, (self.node((2, 2), sub),), None, shape)
+            finally:
+                self.kinds = saved
+        if kind in ("trace", "diagonal"):
+            child = draw(st.sampled_from(((2, 2), (2, 3), (3, 2))))
+            return Node(kind, (self.node(child, sub),), None, shape)
+        if kind == "outer":
+            return Node(kind, (self.node(shape[:1], sub), self.node(shape[1:], sub)), None, shape)
+        if kind == "norm":
+            child = draw(st.sampled_from([s for s in SHAPES if s]))
+            return Node(kind, (self.node(child, sub),), None, shape)
         raise AssertionError(kind)
 
 

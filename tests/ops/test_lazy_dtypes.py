@@ -267,6 +267,24 @@ CALLS = {
         )
     },
     "take_along_axis": {"": _spec([(2, 3)], lambda a: ops.take_along_axis(a, ops.argsort(a), 1))},
+    # linear algebra (issue 20): the 2 x 2 leaves are [[2, -1], [0, 3]], invertible, with a
+    # positive definite symmetric part (bools: [[1, 1], [0, 1]])
+    "Solve": {"": _spec([(2, 2), (2, 1)], lambda a, b: ops.Solve()(a, b))},
+    "Inverse": {"": _spec([(2, 2)], lambda a: ops.Inverse()(a))},
+    "Det": {"": _spec([(2, 2)], lambda a: ops.Det()(a))},
+    "LogDet": {"": _spec([(2, 2)], lambda a: ops.LogDet()(a))},
+    "LogAbsDet": {"": _spec([(2, 2)], lambda a: ops.LogAbsDet()(a))},
+    "DetSign": {"": _spec([(2, 2)], lambda a: ops.DetSign()(a))},
+    "Cholesky": {"": _spec([(2, 2)], lambda a: ops.Cholesky()(a))},
+    "SolveTriangular": {
+        "": _spec([(2, 2), (2, 1)], lambda a, b: ops.SolveTriangular(False, True)(a, b))
+    },
+    "EighValues": {"": _spec([(2, 2)], lambda a: ops.EighValues()(a))},
+    "EighVectors": {"": _spec([(2, 2)], lambda a: ops.EighVectors()(a))},
+    "trace": {"": _spec([(2, 3)], ops.trace), "batch": _spec([(2, 3, 2)], ad.linalg.trace)},
+    "diagonal": {"": _spec([(2, 3)], lambda a: ops.diagonal(a, 1))},
+    "diag": {"vector": _spec([(3,)], ops.diag), "matrix": _spec([(2, 3)], ops.diag)},
+    "outer": {"": _spec([(2,), (3,)], ops.outer)},
     "ToDevice": {"": _spec([(2, 3)], lambda a: ops.ToDevice(ad.cpu())(a))},
     "to_device": {
         "there and back": _spec(

@@ -90,6 +90,24 @@ def _nonnegative(shape, dtype, rng, position, edges=EDGES):
     return np.abs(x) if position == 1 and np.dtype(dtype).kind in "iu" else x
 
 
+def _spd(shape, dtype, rng, position, edges=EDGES):
+    """Input 0: finite symmetric positive definite matrices (a identity for bools); input 1
+    (a right-hand side): any values."""
+    dtype = np.dtype(dtype)
+    if position == 1:
+        return sample(shape, dtype, rng, FINITE_EDGES)
+    n = shape[-1]
+    if dtype.kind == "b":
+        return np.broadcast_to(np.eye(n, dtype=bool), shape).copy()
+    m = rng.integers(-2, 3, size=shape) if dtype.kind in "iu" else rng.normal(size=shape)
+    return (m @ np.swapaxes(m, -1, -2) + n * np.eye(n, dtype=m.dtype)).astype(dtype)
+
+
+SQUARE = [((2, 2),), ((3, 3, 3),), ((1, 1),)]
+LINALG_UNARY = (
+    ops.Inverse, ops.Det, ops.LogDet, ops.LogAbsDet, ops.DetSign, ops.Cholesky, ops.EighValues,
+    ops.EighVectors,
+)  # fmt: skip
 E1 = [((),), ((3,),), ((2, 5),)]  # one input: 0-d, vector, matrix
 E2 = [((), ()), ((4,), (4,)), ((2, 3), (2, 3))]
 MIXED = (("float32", "float64"), ("int64", "float32"), ("bool", "int64"), ("float64", "int64"))
@@ -225,6 +243,15 @@ CASES: list[Case] = [
     Case(ops.Sort(1), [((3, 4),)]),
     Case(ops.Argsort(0), [((5,),), ((3, 2),)]),
     Case(ops.Argsort(1), [((3, 4),)]),
+    # ---- linear algebra (issue 20): positive definite matrices, then any (edges included)
+    Case(ops.Solve(), [((2, 2), (2, 3)), ((3, 2, 2), (3, 2, 1))], NUMERIC + MIXED[:2], _spd),
+    *(Case(cls(), SQUARE, ALL, _spd) for cls in LINALG_UNARY),
+    *(Case(cls(), [((3, 3),), ((2, 2, 2),)], FLOATS) for cls in (ops.Det, ops.LogAbsDet)),
+    *(
+        Case(ops.SolveTriangular(lower, unit), [((3, 3), (3, 2))], NUMERIC, _spd)
+        for lower in (True, False)
+        for unit in (False, True)
+    ),
 ]
 
 

@@ -34,6 +34,9 @@ def rand(*shape, low=-1.5, high=1.5):
     return RNG.uniform(low, high, size=shape)
 
 
+SPD2 = np.array([[2.5, 0.75], [0.75, 1.5]])  # symmetric positive definite, for ad.linalg
+
+
 # name, function, inputs[, proved]: proved=False where check() may find some
 # derivatives only equal in value (at the inputs and nearby points), not
 # identical: Max's tie masks are Piecewise(Eq(a, Max(a, b))), which simplify
@@ -117,6 +120,17 @@ CASES = [
     ("cumprod", lambda a: ad.cumprod(a), [rand(3)]),
     ("var std", lambda a: ad.var(a, ddof=1) + ad.std(a), [rand(3)], False),
     ("sort", lambda a: ad.sort(a) * ad.sort(a * a), [np.array([0.7, -0.3])], False),
+    # linear algebra (issue 20): sympy's Matrix (adjugates over Berkowitz determinants,
+    # Cholesky, closed-form eigenvalues and eigenvectors of 2 x 2 matrices)
+    ("solve", lambda a, b: ad.linalg.solve(a, b) ** 2, [SPD2, rand(2)], False),
+    ("inv", lambda a: ad.linalg.inv(a) * a, [SPD2]),
+    ("det logdet", lambda a: ad.linalg.det(a) * ad.linalg.logdet(a), [SPD2]),
+    ("slogdet", lambda a: ad.linalg.slogdet(-a)[0] * ad.linalg.slogdet(-a)[1], [SPD2]),
+    ("cholesky", lambda a: ad.linalg.cholesky(a) ** 2, [SPD2], False),
+    ("solve_triangular", lambda a, b: ad.linalg.solve_triangular(a, b) * b, [SPD2, rand(2)]),
+    ("eigvalsh", lambda a: ad.linalg.eigvalsh(a) ** 2, [SPD2], False),
+    ("eigh", lambda a: ad.linalg.eigh(a)[1] * a, [SPD2], False),  # Piecewise signs
+    ("norm trace diag", lambda a: ad.linalg.norm(a) + ad.trace(a) * ad.diag(a), [SPD2], False),
     # a copy between devices is the identity to sympy; its values are read on the host
     ("to_device", lambda a: ad.ops.ToDevice(ad.cpu())(a) ** 2, [rand(2)]),
     (
