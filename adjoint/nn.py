@@ -833,8 +833,9 @@ class Conv2d(Module):
         if bias:
             bound = 1 / math.sqrt(fan_in)
             self.bias = Parameter(
-                init.rand(out_channels, low=-bound, high=bound, device=device, dtype=dtype,
-                          rng=rng)  # fmt: skip
+                init.rand(
+                    out_channels, low=-bound, high=bound, device=device, dtype=dtype, rng=rng
+                )  # fmt: skip
             )
 
     def forward(self, x: Tensor) -> Tensor:

@@ -135,9 +135,7 @@ def _is_foreign_array(data: Any) -> bool:
     return (
         not isinstance(data, (np.ndarray, np.generic))
         and hasattr(data, "shape")
-        and (
-            hasattr(data, "__array_namespace__") or type(data).__module__.startswith("cupy")
-        )
+        and (hasattr(data, "__array_namespace__") or type(data).__module__.startswith("cupy"))
     )
 
 
