@@ -493,25 +493,16 @@ class Jacobian(TensorOp):
 
     def compute(self, *arrays: np.ndarray) -> np.ndarray:
         m = int(np.prod(self._out_shape, dtype=np.int64))
-        graph = self._graph
         feed = {leaf: a for leaf, a in zip(self._leaves, arrays) if id(leaf) in self._in_graph}
         if type(arrays[0]) is not np.ndarray and not isinstance(arrays[0], np.generic):
             return self._compute_on_device(array_namespace(*arrays), m, feed)
         result = np.empty((m,) + self._in_shape, dtype=self._dtype)
-        for start in range(0, m, self._chunk):
-            stop = min(m, start + self._chunk)
-            if id(self._u) in self._in_graph:
-                basis = np.zeros((stop - start, m), dtype=self._u.dtype)
-                basis[np.arange(stop - start), np.arange(start, stop)] = 1
-                feed[self._u] = basis.reshape((stop - start,) + self._out_shape)
-            (rows,) = graph.run(feed)
+        for start, stop, rows in self._row_chunks(m, feed):
             result[start:stop] = np.broadcast_to(rows, (stop - start,) + self._in_shape)
         return result.reshape(self._out_shape + self._in_shape)
 
-    def _compute_on_device(self, xp: Any, m: int, feed: dict) -> Any:
-        """``compute`` on another device: the same replay (the basis fed from the host,
-        Graph.run copies it to the seed's device), the rows joined there."""
-        parts = []
+    def _row_chunks(self, m: int, feed: dict) -> Any:
+        """The replay on each chunk of basis cotangents: ``(start, stop, rows)``."""
         for start in range(0, m, self._chunk):
             stop = min(m, start + self._chunk)
             if id(self._u) in self._in_graph:
@@ -519,7 +510,15 @@ class Jacobian(TensorOp):
                 basis[np.arange(stop - start), np.arange(start, stop)] = 1
                 feed[self._u] = basis.reshape((stop - start,) + self._out_shape)
             (rows,) = self._graph.run(feed)
-            parts.append(xp.broadcast_to(rows, (stop - start,) + self._in_shape))
+            yield start, stop, rows
+
+    def _compute_on_device(self, xp: Any, m: int, feed: dict) -> Any:
+        """``compute`` on another device: the same replay (the basis fed from the host,
+        Graph.run copies it to the seed's device), the rows joined there."""
+        parts = [
+            xp.broadcast_to(rows, (stop - start,) + self._in_shape)
+            for start, stop, rows in self._row_chunks(m, feed)
+        ]
         dtype = getattr(xp, np.dtype(self._dtype).name)  # the namespace's own dtype object
         if not parts:
             return xp.zeros(self._out_shape + self._in_shape, dtype=dtype)
